@@ -1,0 +1,52 @@
+"""jit for functions whose arguments mix arrays with Python callables (targets, networks).
+
+Array leaves of every argument's pytree are traced; every other leaf (functions, strings,
+networks, ints) and the tree structure are static and must be hashable. A plain function used
+as a target and a task object holding arrays (a pytree with ``__call__``) both work, and the
+compiled computation is reused across calls with the same static parts.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import numpy as np
+
+__all__ = ["filter_jit"]
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, (jax.Array, np.ndarray, np.generic)) or (
+        isinstance(x, (float, complex)) and not isinstance(x, bool)
+    )
+
+
+def filter_jit(fn):
+    """``jax.jit(fn)`` tracing only array-like leaves; all other leaves are static."""
+
+    @functools.partial(jax.jit, static_argnums=(0,))
+    def _run(static, dynamic):
+        treedef, static_leaves = static
+        leaves = [d if s is _DYNAMIC else s for s, d in zip(static_leaves, dynamic)]
+        args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
+        return fn(*args, **kwargs)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+        dynamic = [x if _is_array(x) else None for x in leaves]
+        static_leaves = tuple(_DYNAMIC if _is_array(x) else x for x in leaves)
+        return _run((treedef, static_leaves), dynamic)
+
+    return wrapper
+
+
+class _Dynamic:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<dynamic>"
+
+
+_DYNAMIC = _Dynamic()

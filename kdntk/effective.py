@@ -1,0 +1,236 @@
+"""Effective student logits: the root of the per-sample distillation gradient (000 Eq. 3).
+
+A wide student trained to convergence on the loss of Eq. 2 reaches, at every training point,
+the logit z_eff(z_t, y_g; rho, T) that zeroes
+
+    g(z) = (rho / T) (sigma(z / T) - sigma(z_t / T)) + (1 - rho) (sigma(z) - y_g).       (Eq. 3)
+
+g is strictly increasing in z, so the root is unique, and it lies between z_t (where the soft
+term vanishes) and l = logit(y_g) (where the hard term vanishes; +-inf for hard labels).
+
+Solver (docs/effective.md derives it). Using the symmetry g(-z; -z_t, 1 - y) = -g(z; z_t, y) the
+problem is flipped so the root w lies in [a, b] with a = +-z_t <= b = +-l. There both terms are
+differences of sigmoids with a known sign, and the root solves
+
+    F(w) = log P(w) - log Q(w) = 0,
+    P(w) = (rho / T) (sigma(w / T) - sigma(a / T)),   Q(w) = (1 - rho) (sigma(b) - sigma(w)),
+
+where each log-difference is evaluated without cancellation as
+log(sigma(p) - sigma(q)) = log sigma(p) + log sigma(-q) + log(1 - exp(-(p - q))), p > q.
+This stays exact where both sigmoids saturate (z_t / T = 500 or 1000 in float64), where a naive
+difference of sigmoids is exactly 0. F runs from -inf to +inf on the bracket [a, min(b, H)],
+with a closed-form upper end H (docs), and a fixed number of safeguarded Newton steps on F
+(bisection whenever Newton would leave the bracket) converges to machine precision.
+
+Derivatives are implicit (custom JVP from the implicit-function theorem applied to Eq. 3), not
+unrolled, so jit/vmap/grad work with every argument traced.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from kdntk._checks import check_range, is_concrete
+
+__all__ = [
+    "effective_logits",
+    "correction_logits",
+    "label_smoothing_threshold",
+    "cutoff_logits",
+    "NEWTON_STEPS",
+]
+
+NEWTON_STEPS = 40
+"""Safeguarded Newton iterations per root; enough for float64 accuracy on the documented range."""
+
+# -log((1 - e^-1) / 2): makes P(H) >= Q(H) at the bracket's upper end H (docs/effective.md).
+_BRACKET_MARGIN = 1.1519
+
+
+def _log1mexp(x):
+    """log(1 - exp(-x)) for x >= 0, accurate at both ends (Maechler 2012)."""
+    return jnp.where(x < jnp.log(2.0), jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
+
+
+def _log_sigmoid_diff(p, q, diff):
+    """log(sigma(p) - sigma(q)) for p >= q, with diff = p - q passed in exactly."""
+    return jax.nn.log_sigmoid(p) + jax.nn.log_sigmoid(-q) + _log1mexp(diff)
+
+
+def _log_dsigmoid(x):
+    """log sigma'(x) = log sigma(x) + log sigma(-x)."""
+    return jax.nn.log_sigmoid(x) + jax.nn.log_sigmoid(-x)
+
+
+def _logit(y):
+    return jnp.log(y) - jnp.log1p(-y)
+
+
+def _canonical(z_t, y_g):
+    """Sign s and the flipped bracket ends a = s z_t <= b = s logit(y_g)."""
+    ell = _logit(y_g)
+    s = jnp.where(ell >= z_t, 1.0, -1.0).astype(z_t.dtype)
+    return s, s * z_t, s * ell
+
+
+def _solve_canonical(a, b, rho, T):
+    """Root w in [a, b] of log P(w) = log Q(w), for 0 < rho < 1."""
+    log_ratio = jnp.log(rho) - jnp.log(T) - jnp.log1p(-rho)  # log(rho/T) - log(1-rho)
+    upper = jnp.maximum(jnp.maximum(a + T, 0.0),
+                        -log_ratio + _BRACKET_MARGIN - jax.nn.log_sigmoid(-a / T))
+    lo, hi = a, jnp.minimum(b, upper + 1.0)
+
+    def F_and_dF(w):
+        lp = _log_sigmoid_diff(w / T, a / T, (w - a) / T)
+        lq = _log_sigmoid_diff(b, w, b - w)
+        F = log_ratio + lp - lq
+        dF = jnp.exp(_log_dsigmoid(w / T) - lp) / T + jnp.exp(_log_dsigmoid(w) - lq)
+        return F, dF
+
+    def step(_, state):
+        w, lo, hi = state
+        F, dF = F_and_dF(w)
+        lo = jnp.where(F < 0, w, lo)
+        hi = jnp.where(F > 0, w, hi)
+        newton = w - F / dF
+        inside = (newton >= lo) & (newton <= hi)
+        w = jnp.where(F == 0, w, jnp.where(inside, newton, 0.5 * (lo + hi)))
+        return w, lo, hi
+
+    w0 = 0.5 * (lo + hi)
+    w, _, _ = jax.lax.fori_loop(0, NEWTON_STEPS, step, (w0, lo, hi))
+    return jnp.where(lo == hi, lo, w)
+
+
+@jax.custom_jvp
+def _effective(z_t, y_g, rho, T):
+    s, a, b = _canonical(z_t, y_g)
+    interior = (rho > 0) & (rho < 1) & (a < b)
+    safe_rho = jnp.where(interior, rho, 0.5)
+    w = _solve_canonical(a, jnp.where(interior, b, a + 1.0), safe_rho, T)
+    z = jnp.where(interior, s * w, z_t)
+    return jnp.where(rho == 0, _logit(y_g), z)
+
+
+@_effective.defjvp
+def _effective_jvp(primals, tangents):
+    z_t, y_g, rho, T = primals
+    dz_t, dy, drho, dT = tangents
+    z = _effective(z_t, y_g, rho, T)
+    s, a, b = _canonical(z_t, y_g)
+    w = s * z
+    log_rho, log_T = jnp.log(rho), jnp.log(T)
+    # Partial derivatives of Eq. 3, all scaled by exp(-M) to stay finite where sigmoids saturate.
+    l1 = log_rho - 2 * log_T + _log_dsigmoid(z / T)       # log of (rho/T^2) sigma'(z/T)
+    l2 = jnp.log1p(-rho) + _log_dsigmoid(z)               # log of (1-rho) sigma'(z)
+    l3 = log_rho - 2 * log_T + _log_dsigmoid(z_t / T)     # log of (rho/T^2) sigma'(z_t/T)
+    M = jnp.maximum(l1, l2)
+    M = jnp.where(jnp.isfinite(M), M, 0.0)
+    e1, e2, e3 = jnp.exp(l1 - M), jnp.exp(l2 - M), jnp.exp(l3 - M)
+    L1 = _log_sigmoid_diff(w / T, a / T, (w - a) / T)     # log |sigma(z/T) - sigma(z_t/T)|
+    L2 = _log_sigmoid_diff(b, w, b - w)                   # log |sigma(z) - y_g|
+    g_z = e1 + e2
+    g_zt = -e3
+    g_y = -(1 - rho) * jnp.exp(-M)
+    g_rho = s * (jnp.exp(L1 - log_T - M) + jnp.exp(L2 - M))
+    g_T = -s * jnp.exp(log_rho - 2 * log_T + L1 - M) - (z * e1 - z_t * e3) / T
+    dz = -(g_zt * dz_t + g_y * dy + g_rho * drho + g_T * dT) / g_z
+    return z, dz
+
+
+def _validate(z_t, y_g, soft_ratio, temperature):
+    if is_concrete(z_t) and not bool(jnp.all(jnp.isfinite(jnp.asarray(z_t)))):
+        raise ValueError("z_t contains NaN or inf; teacher logits must be finite.")
+    check_range(y_g, "y_g", low=0.0, high=1.0)
+    check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
+    check_range(temperature, "temperature", low=0.0, low_open=True)
+    if is_concrete(temperature) and not bool(jnp.all(jnp.isfinite(jnp.asarray(temperature)))):
+        raise ValueError("temperature must be finite.")
+
+
+def _broadcast(*args):
+    arrays = [jnp.asarray(x) for x in args]
+    dtype = jnp.result_type(*[x.dtype for x in arrays], float)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.result_type(float)
+    shape = jnp.broadcast_shapes(*[x.shape for x in arrays])
+    return [jnp.broadcast_to(x.astype(dtype), shape) for x in arrays]
+
+
+def effective_logits(
+    z_t: Float[ArrayLike, "..."],
+    y_g: Float[ArrayLike, "..."],
+    soft_ratio: Float[ArrayLike, "..."],
+    temperature: Float[ArrayLike, "..."] = 1.0,
+) -> Float[Array, "..."]:
+    """Effective student logit z_eff: the root in z of Eq. 3, elementwise with broadcasting.
+
+    Args:
+      z_t: teacher logits (finite).
+      y_g: ground-truth labels, hard {0, 1} or soft in [0, 1].
+      soft_ratio: rho in [0, 1].
+      temperature: T > 0.
+
+    Returns:
+      z_eff with the broadcast shape of the arguments, in their floating dtype. Special values:
+      rho = 1 gives z_t exactly; rho = 0 gives logit(y_g), which is +inf for y_g = 1 and -inf for
+      y_g = 0 (Eq. 3 then has no finite root: the hard-label student's logit diverges). Never NaN.
+      Accuracy (tests): |error| / max(1, |z_eff|) <= 1e-9 in float64 and <= 1e-4 in float32 for
+      |z_t| <= 50, T in [0.1, 100]; finite and monotone in z_t up to |z_t| = 1e3.
+
+    Raises:
+      ValueError: soft_ratio outside [0, 1], temperature <= 0, y_g outside [0, 1], NaN z_t
+        (checked for concrete arguments; under jit the values cannot be inspected).
+
+    Example:
+      >>> import kdntk
+      >>> float(kdntk.effective_logits(2.0, 1.0, 1.0, 5.0))  # pure soft: z_eff = z_t
+      2.0
+      >>> import jax, math  # at T = 1, sigma(z_eff) = rho sigma(z_t) + (1 - rho) y_g
+      >>> round(float(jax.nn.sigmoid(kdntk.effective_logits(-1.0, 1.0, 0.5))), 6)
+      0.634471
+
+    References:
+      Ji & Zhu (2020), Eq. 3 and Fig. 1.
+    """
+    _validate(z_t, y_g, soft_ratio, temperature)
+    return _effective(*_broadcast(z_t, y_g, soft_ratio, temperature))
+
+
+def correction_logits(
+    z_t: Float[ArrayLike, "..."],
+    y_g: Float[ArrayLike, "..."],
+    temperature: Float[ArrayLike, "..."] = 1.0,
+) -> Float[Array, "..."]:
+    """Correction logits delta z_h = d z_eff / d(1 - rho) at rho = 1 (000 Thm 2).
+
+    Linearizing Eq. 3 around rho = 1, z_eff ~= z_t + (1 - rho) delta z_h with
+
+        delta z_h = T^2 (y_g - sigma(z_t)) / sigma'(z_t / T),
+
+    evaluated in log space so that it is finite wherever the value is representable.
+    """
+    _validate(z_t, y_g, 1.0, temperature)
+    z_t, y_g, T = _broadcast(z_t, y_g, temperature)
+    ell = _logit(y_g)
+    hi, lo = jnp.maximum(ell, z_t), jnp.minimum(ell, z_t)
+    log_gap = _log_sigmoid_diff(hi, lo, jnp.abs(ell - z_t))   # log |y_g - sigma(z_t)|
+    sign = jnp.sign(ell - z_t)
+    return sign * jnp.exp(2 * jnp.log(T) + log_gap - _log_dsigmoid(z_t / T))
+
+
+def label_smoothing_threshold(soft_ratio, temperature=1.0) -> Array:
+    """The threshold t = z_eff(0+, 1) of the label-smoothing connection (000 Sec. 4.2)."""
+    return effective_logits(0.0, 1.0, soft_ratio, temperature)
+
+
+def cutoff_logits(z_t, soft_ratio, temperature=1.0) -> Array:
+    """The cut-off approximation z_eff ~= sgn(z_t) max(t, |z_t|) of a perfect teacher (Sec. 4.2).
+
+    With y_g = 1{z_t > 0}; t is :func:`label_smoothing_threshold`.
+    """
+    t = label_smoothing_threshold(soft_ratio, temperature)
+    z_t = jnp.asarray(z_t)
+    return jnp.where(z_t >= 0, 1.0, -1.0) * jnp.maximum(t, jnp.abs(z_t))

@@ -1,0 +1,135 @@
+"""Kernel matrices: closed-form infinite-width NTK / NNGP and the empirical NTK of finite networks.
+
+The closed-form kernels come from neural-tangents' ``kernel_fn`` (through :mod:`kdntk._nt`),
+evaluated in blocks of rows so that peak memory is the (n1, n2) result plus one block's
+workspace. The empirical NTK is phi(x1)^T phi(x2) with phi(x) = d f(x; w0) / d w (000 Eq. 4),
+computed in plain JAX by Jacobian contraction, for any apply function (stax or flax).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from kdntk._checks import check_inputs
+from kdntk.networks import Network
+
+__all__ = ["ntk", "nngp", "empirical_ntk"]
+
+DEFAULT_BLOCK_ROWS = 256
+
+
+@functools.partial(jax.jit, static_argnames=("net", "get", "block_rows"))
+def _blocked_kernel(net: Network, x1, x2, get: str, block_rows: int):
+    n1 = x1.shape[0]
+    num_blocks = math.ceil(n1 / block_rows)
+    pad = num_blocks * block_rows - n1
+    # Pad with copies of the last row: valid inputs, dropped after the map.
+    x1p = jnp.concatenate([x1, jnp.repeat(x1[-1:], pad, axis=0)], axis=0) if pad else x1
+    blocks = x1p.reshape(num_blocks, block_rows, *x1.shape[1:])
+    out = jax.lax.map(lambda b: net.kernel_fn(b, x2, get), blocks)
+    return out.reshape(num_blocks * block_rows, x2.shape[0])[:n1]
+
+
+def _kernel(net, x1, x2, get, block_rows):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a kdntk.Network (e.g. kdntk.mlp(3)), got {type(net).__name__}.")
+    x1 = check_inputs(x1, "x1")
+    x2 = x1 if x2 is None else check_inputs(x2, "x2")
+    if x1.shape[1:] != x2.shape[1:]:
+        raise ValueError(f"x1 and x2 must have the same feature shape, got {x1.shape} and {x2.shape}.")
+    if int(block_rows) != block_rows or block_rows < 1:
+        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}.")
+    return _blocked_kernel(net, x1, x2, get, int(min(block_rows, x1.shape[0])))
+
+
+def ntk(
+    net: Network,
+    x1: Float[Array, "n1 d"],
+    x2: Float[Array, "n2 d"] | None = None,
+    *,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Float[Array, "n1 n2"]:
+    """Closed-form infinite-width NTK Theta(x1, x2) of ``net`` (000 Eq. 4, Theta = phi^T phi).
+
+    Args:
+      net: a :class:`kdntk.Network`, e.g. ``kdntk.mlp(3)``.
+      x1: inputs, shape (n1, d).
+      x2: inputs, shape (n2, d); ``None`` means ``x1`` (the Gram matrix Theta(X, X)).
+      block_rows: rows of x1 per block; peak memory is the result plus one block's workspace.
+
+    Returns:
+      The (n1, n2) kernel matrix, in the dtype of the inputs.
+
+    Raises:
+      ValueError: inputs that are not 2-D, contain NaN/inf, or differ in feature dimension.
+
+    Example:
+      >>> import kdntk, jax.numpy as jnp
+      >>> kdntk.ntk(kdntk.mlp(3), jnp.eye(2)).shape
+      (2, 2)
+    """
+    return _kernel(net, x1, x2, "ntk", block_rows)
+
+
+def nngp(
+    net: Network,
+    x1: Float[Array, "n1 d"],
+    x2: Float[Array, "n2 d"] | None = None,
+    *,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Float[Array, "n1 n2"]:
+    """Closed-form NNGP kernel K(x1, x2): the covariance of f(x; w0) at initialization.
+
+    Same arguments and shapes as :func:`ntk`. The student's initial logits z0 = f(X; w0) of an
+    infinitely wide network are distributed as N(0, K(X, X)).
+    """
+    return _kernel(net, x1, x2, "nngp", block_rows)
+
+
+def empirical_ntk(
+    apply_fn: Callable[[Any, Array], Array],
+    params: Any,
+    x1: Float[Array, "n1 d"],
+    x2: Float[Array, "n2 d"] | None = None,
+) -> Float[Array, "n1 n2"]:
+    """Finite-width NTK phi(x1)^T phi(x2), phi(x) = d f(x; w) / d w at ``params``.
+
+    Computed by contracting the Jacobians of the scalar output with respect to every parameter
+    leaf; works for any JAX apply function: a neural-tangents ``apply_fn``, a flax module's
+    ``apply`` with its variables, or a plain function of a parameter pytree.
+
+    Args:
+      apply_fn: ``apply_fn(params, x) -> (n,)`` or ``(n, 1)`` outputs.
+      params: the parameter pytree w at which the Jacobian is taken.
+      x1: inputs, shape (n1, d).
+      x2: inputs, shape (n2, d); ``None`` means ``x1``.
+
+    Returns:
+      The (n1, n2) empirical kernel. Memory is (n1 + n2) x (number of parameters).
+
+    Example:
+      >>> import jax, kdntk, jax.numpy as jnp
+      >>> net = kdntk.mlp(1, width=64)
+      >>> _, params = net.init_fn(jax.random.key(0), (-1, 2))
+      >>> kdntk.empirical_ntk(net.apply_fn, params, jnp.ones((3, 2))).shape
+      (3, 3)
+    """
+    x1 = check_inputs(x1, "x1")
+    x2 = x1 if x2 is None else check_inputs(x2, "x2")
+    return _empirical_ntk(apply_fn, params, x1, x2)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _empirical_ntk(apply_fn, params, x1, x2):
+    def jacobian(x):
+        flat = jax.jacrev(lambda p: apply_fn(p, x).reshape(x.shape[0]))(params)
+        return [leaf.reshape(x.shape[0], -1) for leaf in jax.tree_util.tree_leaves(flat)]
+
+    j1, j2 = jacobian(x1), jacobian(x2)
+    return sum(a @ b.T for a, b in zip(j1, j2))

@@ -1,0 +1,29 @@
+"""Inputs, target functions and data sets of the papers' experiments; pure functions of PRNG keys."""
+
+from kdntk.tasks._synthetic import INPUT_STD as INPUT_STD
+from kdntk.tasks._synthetic import GaussianMixture as GaussianMixture
+from kdntk.tasks._synthetic import HardLabels as HardLabels
+from kdntk.tasks._synthetic import RandomLogits as RandomLogits
+from kdntk.tasks._synthetic import SignFlip as SignFlip
+from kdntk.tasks._synthetic import ZeroFunction as ZeroFunction
+from kdntk.tasks._synthetic import gaussian_mixture as gaussian_mixture
+from kdntk.tasks._synthetic import hard_labels as hard_labels
+from kdntk.tasks._synthetic import random_logits as random_logits
+from kdntk.tasks._synthetic import sample_inputs as sample_inputs
+from kdntk.tasks._synthetic import sign_flip as sign_flip
+from kdntk.tasks._synthetic import zero_function as zero_function
+
+__all__ = [
+    "INPUT_STD",
+    "GaussianMixture",
+    "HardLabels",
+    "RandomLogits",
+    "SignFlip",
+    "ZeroFunction",
+    "gaussian_mixture",
+    "hard_labels",
+    "random_logits",
+    "sample_inputs",
+    "sign_flip",
+    "zero_function",
+]
