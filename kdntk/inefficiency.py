@@ -66,42 +66,53 @@ def student_logit_changes(
     temperature=1.0,
     reduction=1.0,
     init: str = "network",
+    nngp: Float[Array, "n n"] | None = None,
 ) -> Float[Array, "*R n"]:
     """dz = z_eff(r z_t(x), y_g(x); rho, T) - z0(x): the student's target logit changes (Eq. 3-4).
 
     ``labels`` defaults to the perfect teacher's hard labels 1{z_t > 0}. ``init`` picks z0:
     "network" (a finite-width draw of ``net`` from ``key``), "prior" (an NNGP sample, the
     infinite-width limit of that draw) or "zero". ``soft_ratio`` / ``temperature`` may be 1-D
-    (a leading axis R). Pure and traceable; used inside :func:`data_inefficiency`.
+    (a leading axis R); ``nngp`` may pass K(x, x) when already computed. Pure and traceable;
+    used inside :func:`data_inefficiency`.
     """
     z_t = reduction * target(x)
     y_g = (z_t > 0).astype(x.dtype) if labels is None else labels(x)
     rho, T = jnp.asarray(soft_ratio, x.dtype), jnp.asarray(temperature, x.dtype)
+    rho, T = jnp.broadcast_arrays(rho, T)
     z_eff = _effective(*_broadcast(z_t, y_g, rho[..., None], T[..., None]))
-    return z_eff - _initial_logits(net, x, key, init)
+    z0 = _initial_logits(net, x, key, init, nngp)
+    return z_eff - z0.reshape((1,) * (z_eff.ndim - 1) + z0.shape)
 
 
-def _initial_logits(net, x, key, init):
+def _initial_logits(net, x, key, init, nngp=None):
     if init == "zero":
         return jnp.zeros(x.shape[:1], x.dtype)
     if init == "network":
         _, params = net.init_fn(key, x.shape)
         return net.apply_fn(params, x).reshape(x.shape[0]).astype(x.dtype)
-    k = _blocked_kernel(net, x, x, "nngp", min(DEFAULT_BLOCK_ROWS, x.shape[0]))
-    eps = jnp.finfo(x.dtype).eps * x.shape[0]
-    L = _cholesky(k, jnp.asarray(eps, x.dtype))
-    return L @ jax.random.normal(key, x.shape[:1], x.dtype)
+    if nngp is None:
+        nngp = _blocked_kernel(net, x, x, "nngp", min(DEFAULT_BLOCK_ROWS, x.shape[0]))
+    # K is positive semi-definite and often numerically singular (smooth kernel, many points):
+    # sample with its symmetric square root, which needs no jitter.
+    lam, V = jnp.linalg.eigh(nngp)
+    xi = jax.random.normal(key, x.shape[:1], x.dtype)
+    return V @ (jnp.sqrt(jnp.clip(lam, 0.0, None)) * xi)
 
 
 @filter_jit
 def _trial_norms(target, labels, net, xs, keys, soft_ratio, temperature, reduction, init, block):
     def one(x, key):
-        theta = _blocked_kernel(net, x, x, "ntk", block)
+        # One pass over the rows gives both kernels.
+        nngp, theta = _blocked_kernel(net, x, x, ("nngp", "ntk"), block)
         dz = student_logit_changes(target, net, x, key, labels=labels, soft_ratio=soft_ratio,
-                                   temperature=temperature, reduction=reduction, init=init)
+                                   temperature=temperature, reduction=reduction, init=init,
+                                   nngp=nngp)
         return weight_norm_path_from_cholesky(_cholesky(theta, jnp.zeros((), x.dtype)), dz)
 
-    return jax.vmap(one)(xs, keys)  # (k, *R, N)
+    # Trials run sequentially (lax.map), not vmapped: a vmapped kernel + eigh + Cholesky program
+    # was seen to hang XLA:CPU (jax 0.10.2), and on CPU a batched LAPACK call is a loop anyway.
+    return jax.lax.map(lambda a: one(*a), (xs, keys))  # (k, *R, N)
 
 
 def data_inefficiency(
@@ -209,9 +220,10 @@ def data_inefficiency(
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, desc="data_inefficiency", unit="batch")
+        # Batches run one after another (blocking), so peak memory stays at one batch.
         paths = [
             _trial_norms(target, labels, net, xs[i:i + trial_batch], init_keys[i:i + trial_batch],
-                         rho, T, jnp.asarray(reduction, dtype), init, block)
+                         rho, T, jnp.asarray(reduction, dtype), init, block).block_until_ready()
             for i in batches
         ]
         paths = jnp.concatenate(paths, axis=0)  # (K, *R, N)
@@ -236,7 +248,7 @@ def _statistics(paths, sizes):
     nxt = paths[..., sizes]
     m_now, m_nxt = now.mean(-2), nxt.mean(-2)
     k = paths.shape[-2]
-    n = sizes.astype(paths.dtype)
+    n = jnp.broadcast_to(sizes.astype(paths.dtype), m_now.shape)
     ineff = n * (jnp.log(m_nxt) - jnp.log(m_now))
     # Var of ln(mean a) - ln(mean b) ~= Var(a / m_a - b / m_b) / K for paired samples.
     rel = nxt / m_nxt[..., None, :] - now / m_now[..., None, :]

@@ -33,7 +33,8 @@ def _blocked_kernel(net: Network, x1, x2, get: str, block_rows: int):
     x1p = jnp.concatenate([x1, jnp.repeat(x1[-1:], pad, axis=0)], axis=0) if pad else x1
     blocks = x1p.reshape(num_blocks, block_rows, *x1.shape[1:])
     out = jax.lax.map(lambda b: net.kernel_fn(b, x2, get), blocks)
-    return out.reshape(num_blocks * block_rows, x2.shape[0])[:n1]
+    return jax.tree_util.tree_map(
+        lambda k: k.reshape(num_blocks * block_rows, x2.shape[0])[:n1], out)
 
 
 def _kernel(net, x1, x2, get, block_rows):

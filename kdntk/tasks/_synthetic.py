@@ -79,7 +79,7 @@ class GaussianMixture:
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
         sq = jnp.sum((x[:, None, :] - self.centers[None]) ** 2, axis=-1)
-        return jnp.sum(self.amplitudes * jnp.exp(-sq / self.widths), axis=-1)
+        return jnp.sum(self.amplitudes[None, :] * jnp.exp(-sq / self.widths[None, :]), axis=-1)
 
 
 def gaussian_mixture(
