@@ -29,7 +29,7 @@ def sparsifier(eigenvalues: Float[ArrayLike, " k"], t: Float[ArrayLike, "..."]) 
     """
     lam = jnp.asarray(eigenvalues)
     t = jnp.asarray(t, lam.dtype if jnp.issubdtype(lam.dtype, jnp.floating) else None)
-    return -jnp.expm1(-t[..., None] * lam)
+    return -jnp.expm1(-t[..., None] * lam.reshape((1,) * t.ndim + lam.shape))
 
 
 def _eigh(theta):
@@ -73,7 +73,8 @@ def gradient_flow(
 
 @jax.jit
 def _flow(lam, V, y, t):
-    return (sparsifier(lam, t) * (V.T @ y)) @ V.T
+    alpha = sparsifier(lam, t)
+    return (alpha * jnp.broadcast_to(V.T @ y, alpha.shape)) @ V.T
 
 
 def gradient_flow_predict(
@@ -98,6 +99,7 @@ def gradient_flow_predict(
 @jax.jit
 def _flow_predict(lam, V, kxX, y, t):
     alpha = sparsifier(lam, t)
-    safe = jnp.where(lam > 0, lam, 1.0)
-    gain = jnp.where(lam > 0, alpha / safe, jnp.broadcast_to(t[..., None], alpha.shape))
-    return (gain * (V.T @ y)) @ (kxX @ V).T
+    pos = jnp.broadcast_to(lam > 0, alpha.shape)
+    safe = jnp.where(pos, jnp.broadcast_to(lam, alpha.shape), 1.0)
+    gain = jnp.where(pos, alpha / safe, jnp.broadcast_to(t[..., None], alpha.shape))
+    return (gain * jnp.broadcast_to(V.T @ y, gain.shape)) @ (kxX @ V).T
