@@ -12,6 +12,15 @@ from kdntk.effective import correction_logits as correction_logits
 from kdntk.effective import cutoff_logits as cutoff_logits
 from kdntk.effective import effective_logits as effective_logits
 from kdntk.effective import label_smoothing_threshold as label_smoothing_threshold
+from kdntk.eigen import Eigensystem as Eigensystem
+from kdntk.eigen import SparsificationTheorem as SparsificationTheorem
+from kdntk.eigen import distilled_flow as distilled_flow
+from kdntk.eigen import distilled_flow_predict as distilled_flow_predict
+from kdntk.eigen import distilled_sparsifier as distilled_sparsifier
+from kdntk.eigen import eigensystem as eigensystem
+from kdntk.eigen import linear_flow_weights as linear_flow_weights
+from kdntk.eigen import sparsification_theorem as sparsification_theorem
+from kdntk.eigen import weight_projections as weight_projections
 from kdntk.gradient_flow import gradient_flow as gradient_flow
 from kdntk.gradient_flow import gradient_flow_predict as gradient_flow_predict
 from kdntk.gradient_flow import sparsifier as sparsifier
@@ -40,10 +49,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataInefficiency",
+    "Eigensystem",
     "KernelError",
     "Network",
     "NumericalError",
     "PrecisionWarning",
+    "SparsificationTheorem",
     "binary_cross_entropy",
     "cholesky",
     "correction_logits",
@@ -52,15 +63,21 @@ __all__ = [
     "distillation_loss",
     "distillation_loss_grad",
     "distillation_loss_per_sample",
+    "distilled_flow",
+    "distilled_flow_predict",
+    "distilled_sparsifier",
     "effective_logits",
+    "eigensystem",
     "empirical_ntk",
     "gradient_flow",
     "gradient_flow_predict",
     "label_smoothing_threshold",
+    "linear_flow_weights",
     "mlp",
     "nngp",
     "ntk",
     "predict",
+    "sparsification_theorem",
     "sparsifier",
     "student_logit_changes",
     "tasks",
@@ -70,4 +87,5 @@ __all__ = [
     "weight_norm",
     "weight_norm_path",
     "weight_norm_path_from_cholesky",
+    "weight_projections",
 ]
