@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from kdntk._checks import check_range, is_concrete
@@ -141,12 +142,13 @@ def _effective_jvp(primals, tangents):
 
 
 def _validate(z_t, y_g, soft_ratio, temperature):
-    if is_concrete(z_t) and not bool(jnp.all(jnp.isfinite(jnp.asarray(z_t)))):
+    # numpy, not jnp: inside a user's jit, jnp ops on concrete (closed-over) values are traced.
+    if is_concrete(z_t) and not np.all(np.isfinite(np.asarray(z_t))):
         raise ValueError("z_t contains NaN or inf; teacher logits must be finite.")
     check_range(y_g, "y_g", low=0.0, high=1.0)
     check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
     check_range(temperature, "temperature", low=0.0, low_open=True)
-    if is_concrete(temperature) and not bool(jnp.all(jnp.isfinite(jnp.asarray(temperature)))):
+    if is_concrete(temperature) and not np.all(np.isfinite(np.asarray(temperature))):
         raise ValueError("temperature must be finite.")
 
 
