@@ -198,7 +198,12 @@ def effective_logits(
       Ji & Zhu (2020), Eq. 3 and Fig. 1.
     """
     _validate(z_t, y_g, soft_ratio, temperature)
-    return _effective(*_broadcast(z_t, y_g, soft_ratio, temperature))
+    return _effective_jit(*_broadcast(z_t, y_g, soft_ratio, temperature))
+
+
+# Compiled once per shape/dtype: called eagerly, the fori_loop of _solve_canonical is retraced
+# and recompiled on every call (~2 s each on CPU).
+_effective_jit = jax.jit(_effective)
 
 
 def correction_logits(
