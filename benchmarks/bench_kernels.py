@@ -1,0 +1,37 @@
+"""Benchmark 1: closed-form NTK evaluation against N, depth 3 and 5.
+
+kdntk.ntk (row blocks through lax.map, bounded workspace) against neural-tangents' kernel_fn
+called on the whole matrix at once (jitted), the direct way to use it. Answers are compared
+first (they must agree to 1e-10 relative in float64).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import kdntk
+from _timing import interleaved, row
+
+
+def run(sizes, *, depths=(3, 5), repeats=3, dtype=jnp.float64, key=0) -> list[dict]:
+    rows = []
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        for depth in depths:
+            net = kdntk.mlp(depth)
+            direct = jax.jit(functools.partial(net.kernel_fn, get="ntk"))
+            for n in sizes:
+                x = 5.0 * jax.random.normal(jax.random.key(key), (n, 2), dtype)
+                t = interleaved({"kdntk.ntk": lambda: kdntk.ntk(net, x),
+                                 "nt.kernel_fn": lambda: direct(x, x)}, repeats=repeats)
+                a, b = np.asarray(t["kdntk.ntk"]["out"]), np.asarray(t["nt.kernel_fn"]["out"])
+                err = float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+                if err > (1e-10 if np.dtype(dtype) == np.float64 else 1e-4):
+                    raise AssertionError(f"kdntk.ntk disagrees with kernel_fn: {err:.2e}")
+                for method, timing in t.items():
+                    rows.append(row("kernel", method, timing, N=n, depth=depth,
+                                    dtype=np.dtype(dtype).name, rel_error=err))
+    return rows

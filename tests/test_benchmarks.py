@@ -1,0 +1,68 @@
+"""The benchmark suite's code paths at tiny sizes, so that they cannot rot (no timing asserts).
+
+Each benchmark checks its own answer against its baseline before timing (kernel vs
+neural-tangents' kernel_fn, all-prefix norms vs separate scipy solves, effective logits vs a
+float64 bisection, batched soft ratios vs a loop of single calls) and raises if they disagree;
+here we also assert those recorded errors.
+"""
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import run as bench_run  # noqa: E402
+
+
+TINY = ["--quick", "--sizes", "12", "--points", "300", "--trials", "2", "--repeats", "1",
+        "--gd-steps", "3", "--num-check", "100", "--num-prefix", "4"]
+
+
+def _main(out, *extra):
+    bench_run.main([*TINY, "--out", str(out), *extra])
+    with open(out / "results.csv") as f:
+        return out, list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    # The 32-right-hand-side comparison compiles two more pipeline programs (about 20 s of XLA
+    # compile each on a loaded 2-core CPU): it has its own slow test below.
+    return _main(tmp_path_factory.mktemp("bench"), "--rhs-n", "0")
+
+
+def test_benchmark_suite_writes_table_and_plots(results):
+    out, rows = results
+    for name in ("results.csv", "results.md", "environment.json", "kernel.png", "solve.png",
+                 "pipeline.png", "precision.png", "effective.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert {r["benchmark"] for r in rows} == {"kernel", "solve", "effective", "pipeline",
+                                              "precision"}
+    assert "## Summary" in (out / "results.md").read_text()
+
+
+def test_benchmark_answers_match_separate_solves_bisection_and_loop(results):
+    _, rows = results
+    for r in rows:
+        if r["benchmark"] in ("kernel", "solve", "effective"):
+            assert float(r["rel_error"]) < 1e-9, r
+        if r["benchmark"] == "rhs":
+            assert float(r["abs_error"]) < 1e-9, r
+        if r["benchmark"] == "precision" and r["method"] == "float32":
+            assert float(r["rel_error"]) < 1e-2, r
+
+
+def test_benchmark_cli_rejects_unknown_benchmark(tmp_path):
+    with pytest.raises(SystemExit):
+        bench_run.main(["--out", str(tmp_path), "--only", "nonsense"])
+
+
+@pytest.mark.slow
+def test_benchmark_rhs_batched_soft_ratios_match_loop(tmp_path):
+    _, rows = _main(tmp_path, "--only", "pipeline")
+    rhs = [r for r in rows if r["benchmark"] == "rhs"]
+    assert len(rhs) == 3
+    assert all(float(r["abs_error"]) < 1e-9 for r in rhs)
