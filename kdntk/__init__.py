@@ -8,6 +8,10 @@ from kdntk import tasks as tasks
 from kdntk._checks import KernelError as KernelError
 from kdntk._checks import NumericalError as NumericalError
 from kdntk._checks import PrecisionWarning as PrecisionWarning
+from kdntk.deviations import Deviations as Deviations
+from kdntk.deviations import logit_transformed_probability as logit_transformed_probability
+from kdntk.deviations import switched_flow as switched_flow
+from kdntk.deviations import teacher_student_deviations as teacher_student_deviations
 from kdntk.effective import correction_logits as correction_logits
 from kdntk.effective import cutoff_logits as cutoff_logits
 from kdntk.effective import effective_logits as effective_logits
@@ -49,6 +53,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataInefficiency",
+    "Deviations",
     "Eigensystem",
     "KernelError",
     "Network",
@@ -73,6 +78,7 @@ __all__ = [
     "gradient_flow_predict",
     "label_smoothing_threshold",
     "linear_flow_weights",
+    "logit_transformed_probability",
     "mlp",
     "nngp",
     "ntk",
@@ -80,7 +86,9 @@ __all__ = [
     "sparsification_theorem",
     "sparsifier",
     "student_logit_changes",
+    "switched_flow",
     "tasks",
+    "teacher_student_deviations",
     "theta_angle",
     "theta_cosine",
     "theta_inner",

@@ -1,0 +1,190 @@
+"""Per-sample teacher-student deviations and loss switching in closed-form kernel dynamics (001 Sec. 3).
+
+Sec. 3.1 compares, for every train and test point, phi(p^te_{y_te}(x)) with phi(p^st_{y_te}(x)), where
+y_te = argmax_k p^te_k(x) is the teacher's label and phi(u) = log(u / (1 - u)). For logits f and a label
+y this is, without forming probabilities,
+
+    phi(softmax(f)_y) = f_y - logsumexp_{j != y} f_j        (binary, logits (z, 0): phi = +-z).
+
+Here teacher and student are linearized models (kernel Theta, shared across K outputs) trained by
+gradient flow on the squared loss: teacher on the labels up to T_te, student on the teacher's logits
+for time t~ (001 Eq. 3-4; :func:`kdntk.distilled_flow`). The closed form predicts the paper's
+finding: the student's function is A(t~) times the teacher's, so it shrinks every eigendirection by
+alpha_k(t~) <= 1 -- most the bottom ones, where mislabeled points live.
+
+Sec. 3.2 (loss switching) is the flow df/dt = -Theta (f - y_1) for t < t_s and -Theta (f - y_2) after:
+
+    f(t) = A(t) y_1                                           for t <= t_s,
+    f(t) = y_2 + exp(-(t - t_s) Theta) (A(t_s) y_1 - y_2)     for t >  t_s  (on the range of Theta).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, Int
+
+from kdntk._checks import check_inputs, check_range
+from kdntk.eigen import distilled_flow, distilled_flow_predict, eigensystem
+
+__all__ = [
+    "Deviations",
+    "teacher_student_deviations",
+    "logit_transformed_probability",
+    "switched_flow",
+]
+
+
+def logit_transformed_probability(
+    logits: Float[ArrayLike, "... k"], labels: Int[ArrayLike, "..."]
+) -> Float[Array, "..."]:
+    """phi(p_y) = log(p_y / (1 - p_y)) of p = softmax(logits), as f_y - logsumexp_{j != y} f_j (001 Sec. 3.1).
+
+    Args:
+      logits: shape (..., K), K >= 2.
+      labels: integer labels in [0, K), shape (...).
+
+    Returns:
+      Shape (...). Finite even where p_y rounds to 0 or 1.
+
+    Raises:
+      ValueError: if K < 2 or the shapes disagree.
+    """
+    f = jnp.asarray(logits)
+    y = jnp.asarray(labels)
+    if f.ndim < 1 or f.shape[-1] < 2 or y.shape != f.shape[:-1]:
+        raise ValueError(f"logits (..., K>=2) and labels (...) disagree: {f.shape} vs {y.shape}.")
+    onehot = jax.nn.one_hot(y, f.shape[-1], dtype=bool)
+    fy = jnp.sum(jnp.where(onehot, f, 0.0), axis=-1)
+    rest = jax.nn.logsumexp(jnp.where(onehot, -jnp.inf, f), axis=-1)
+    return fy - rest
+
+
+class Deviations(NamedTuple):
+    """phi of teacher and student probability of the teacher's label (001 Sec. 3.1, Fig. 1-2).
+
+    Attributes:
+      teacher_train, student_train: shape (N,) (X and Y axes of the train scatter).
+      teacher_test, student_test: shape (M,).
+      teacher_label_train, teacher_label_test: y_te, shapes (N,) and (M,).
+    """
+
+    teacher_train: Array
+    student_train: Array
+    teacher_test: Array
+    student_test: Array
+    teacher_label_train: Array
+    teacher_label_test: Array
+
+
+def _as_logits(f):
+    return jnp.stack([f, jnp.zeros_like(f)], axis=-1) if f.ndim == 1 else f
+
+
+def teacher_student_deviations(
+    theta: Float[ArrayLike, "n n"],
+    theta_test_train: Float[ArrayLike, "m n"],
+    targets: Float[ArrayLike, "n *k"],
+    *,
+    t_teacher: float,
+    t_student: float,
+) -> Deviations:
+    """Per-sample deviations of a kernel student distilled from a stopped kernel teacher (001 Sec. 3.1).
+
+    Teacher: f_te = A(T_te) Y (gradient flow on squared loss, Eq. 3). Student: A(t~) f_te (Eq. 4).
+    Binary: ``targets`` of shape (N,) (e.g. +-1), the logit is f and p = sigmoid(f) (two-class
+    softmax of (f, 0)). Multi-class: one-hot ``targets`` of shape (N, K), K outputs sharing Theta,
+    p = softmax(f).
+
+    Args:
+      theta: Theta(X, X), shape (N, N).
+      theta_test_train: Theta(X_test, X), shape (M, N).
+      targets: training targets, (N,) or (N, K) (possibly noisy labels).
+      t_teacher: teacher stopping time T_te >= 0 (inf: interpolation).
+      t_student: student time t~ >= 0.
+
+    Returns:
+      A :class:`Deviations`.
+
+    Raises:
+      ValueError: on bad shapes or negative times.
+    """
+    check_range(t_teacher, "t_teacher", low=0.0)
+    check_range(t_student, "t_student", low=0.0)
+    te_tr = distilled_flow(theta, targets, t_teacher)
+    st_tr = distilled_flow(theta, targets, t_student, t_teacher=t_teacher)
+    te_te = distilled_flow_predict(theta_test_train, theta, targets, t_teacher)
+    st_te = distilled_flow_predict(theta_test_train, theta, targets, t_student, t_teacher=t_teacher)
+    te_tr, st_tr, te_te, st_te = (_as_logits(f) for f in (te_tr, st_tr, te_te, st_te))
+    ytr = jnp.argmax(te_tr, axis=-1)
+    yte = jnp.argmax(te_te, axis=-1)
+    phi = logit_transformed_probability
+    return Deviations(phi(te_tr, ytr), phi(st_tr, ytr), phi(te_te, yte), phi(st_te, yte), ytr, yte)
+
+
+def switched_flow(
+    theta: Float[ArrayLike, "n n"],
+    y_first: Float[ArrayLike, "n *k"],
+    y_second: Float[ArrayLike, "n *k"],
+    t: Float[ArrayLike, " T"],
+    *,
+    t_switch: float,
+    theta_test_train: Float[ArrayLike, "m n"] | None = None,
+) -> Float[Array, "T n *k"]:
+    """Closed-form trajectory of gradient flow whose target switches from y_first to y_second at t_s.
+
+    (001 Sec. 3.2, "late distillation" with y_first = one-hot labels, y_second = teacher outputs; the
+    reverse for distillation-then-one-hot.) In the eigenbasis, with c = V^T y:
+
+        coefficient_k(t) = alpha_k(t) c1_k                                       (t <= t_s)
+                         = c2_k + e^{-lambda_k (t - t_s)} (alpha_k(t_s) c1_k - c2_k)  (t > t_s),
+
+    and null directions of Theta stay at 0. With ``theta_test_train`` the trajectory on the test
+    inputs is returned instead: Theta(x, X) V diag(coefficient / lambda) (the test function is driven
+    by the same residuals, so it is Theta(x, X) Theta^+ f(X)).
+
+    Args:
+      theta: Theta(X, X), shape (N, N).
+      y_first, y_second: targets before / after the switch, same shape (N,) or (N, K).
+      t: times >= 0, shape (T,).
+      t_switch: switching time t_s >= 0.
+      theta_test_train: optional Theta(X_test, X), shape (M, N).
+
+    Returns:
+      Shape (T, N, *K), or (T, M, *K) with ``theta_test_train``.
+
+    Raises:
+      ValueError: on bad shapes or negative times.
+    """
+    check_range(t, "t", low=0.0)
+    check_range(t_switch, "t_switch", low=0.0)
+    lam, V = eigensystem(theta)
+    n = lam.shape[0]
+    y1 = jnp.asarray(y_first, V.dtype)
+    y2 = jnp.asarray(y_second, V.dtype)
+    if y1.shape != y2.shape or y1.shape[:1] != (n,) or y1.ndim > 2:
+        raise ValueError(f"y_first and y_second must both have shape ({n},) or ({n}, K); got "
+                         f"{y1.shape} and {y2.shape}.")
+    t = jnp.asarray(t, V.dtype)
+    if t.ndim != 1:
+        raise ValueError(f"t must be 1-D, got shape {t.shape}.")
+    c1 = (V.T @ y1).reshape(n, -1)
+    c2 = (V.T @ y2).reshape(n, -1)
+    pos = lam > 0
+    before = -jnp.expm1(-t[:, None] * lam[None, :])  # (T, N)
+    a_s = -jnp.expm1(-t_switch * lam)
+    decay = jnp.exp(-jnp.clip(t[:, None] - t_switch, 0.0, None) * lam[None, :])
+    after = c2[None] + decay[..., None] * (a_s[:, None] * c1 - c2)[None]
+    coef = jnp.where((t[:, None] <= t_switch)[..., None], before[..., None] * c1[None], after)
+    coef = jnp.where(pos[None, :, None], coef, 0.0)
+    if theta_test_train is None:
+        basis = V
+    else:
+        kxX = check_inputs(theta_test_train, "theta_test_train", ndim=2).astype(V.dtype)
+        if kxX.shape[1] != n:
+            raise ValueError(f"theta_test_train must have shape (M, {n}), got {kxX.shape}.")
+        basis = kxX @ V * jnp.where(pos, 1.0 / jnp.where(pos, lam, 1.0), 0.0)[None, :]
+    out = jnp.einsum("mk,tkc->tmc", basis, coef)
+    return out[..., 0] if y1.ndim == 1 else out
