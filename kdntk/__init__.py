@@ -8,6 +8,18 @@ from kdntk import tasks as tasks
 from kdntk._checks import KernelError as KernelError
 from kdntk._checks import NumericalError as NumericalError
 from kdntk._checks import PrecisionWarning as PrecisionWarning
+from kdntk.angles import isotropic_reverse_angle_cdf as isotropic_reverse_angle_cdf
+from kdntk.angles import isotropic_transfer_risk as isotropic_transfer_risk
+from kdntk.angles import reverse_angle_cdf as reverse_angle_cdf
+from kdntk.angles import reverse_cdf as reverse_cdf
+from kdntk.angles import signed_angle as signed_angle
+from kdntk.angles import unsigned_angle as unsigned_angle
+from kdntk.bounds import approximate_distillation_bound as approximate_distillation_bound
+from kdntk.bounds import margin_bound as margin_bound
+from kdntk.bounds import monotonicity_index as monotonicity_index
+from kdntk.bounds import phuong_lampert_bound as phuong_lampert_bound
+from kdntk.bounds import phuong_lampert_bound_curve as phuong_lampert_bound_curve
+from kdntk.bounds import polynomial_bound as polynomial_bound
 from kdntk.deviations import Deviations as Deviations
 from kdntk.deviations import logit_transformed_probability as logit_transformed_probability
 from kdntk.deviations import switched_flow as switched_flow
@@ -16,6 +28,7 @@ from kdntk.effective import correction_logits as correction_logits
 from kdntk.effective import cutoff_logits as cutoff_logits
 from kdntk.effective import effective_logits as effective_logits
 from kdntk.effective import label_smoothing_threshold as label_smoothing_threshold
+from kdntk.early_stopping import inefficiency_by_epoch as inefficiency_by_epoch
 from kdntk.eigen import Eigensystem as Eigensystem
 from kdntk.eigen import SparsificationTheorem as SparsificationTheorem
 from kdntk.eigen import distilled_flow as distilled_flow
@@ -28,18 +41,45 @@ from kdntk.eigen import weight_projections as weight_projections
 from kdntk.gradient_flow import gradient_flow as gradient_flow
 from kdntk.gradient_flow import gradient_flow_predict as gradient_flow_predict
 from kdntk.gradient_flow import sparsifier as sparsifier
+from kdntk.imperfect import HardLabelEffect as HardLabelEffect
+from kdntk.imperfect import cutoff_error as cutoff_error
+from kdntk.imperfect import hard_label_effect as hard_label_effect
+from kdntk.imperfect import hard_label_effect_path as hard_label_effect_path
+from kdntk.imperfect import student_oracle_cosine as student_oracle_cosine
 from kdntk.inefficiency import DataInefficiency as DataInefficiency
 from kdntk.inefficiency import data_inefficiency as data_inefficiency
 from kdntk.inefficiency import student_logit_changes as student_logit_changes
 from kdntk.kernels import empirical_ntk as empirical_ntk
 from kdntk.kernels import nngp as nngp
 from kdntk.kernels import ntk as ntk
+from kdntk.linear import balanced_init as balanced_init
+from kdntk.linear import deep_linear_distance_bound as deep_linear_distance_bound
+from kdntk.linear import deep_linear_flow as deep_linear_flow
+from kdntk.linear import linear as linear
+from kdntk.linear import linear_distillation_loss as linear_distillation_loss
+from kdntk.linear import linear_distillation_loss_grad as linear_distillation_loss_grad
+from kdntk.linear import linear_distillation_solution as linear_distillation_solution
+from kdntk.linear import linear_transfer_risk as linear_transfer_risk
+from kdntk.linear import perturbed_minimizer as perturbed_minimizer
 from kdntk.losses import binary_cross_entropy as binary_cross_entropy
 from kdntk.losses import distillation_loss as distillation_loss
 from kdntk.losses import distillation_loss_grad as distillation_loss_grad
 from kdntk.losses import distillation_loss_per_sample as distillation_loss_per_sample
 from kdntk.networks import Network as Network
 from kdntk.networks import mlp as mlp
+from kdntk.risk import TransferRisk as TransferRisk
+from kdntk.risk import TransferRiskCurve as TransferRiskCurve
+from kdntk.risk import prefix_predictions as prefix_predictions
+from kdntk.risk import transfer_risk as transfer_risk
+from kdntk.risk import transfer_risk_curve as transfer_risk_curve
+from kdntk.risk_bound import OracleNorm as OracleNorm
+from kdntk.risk_bound import feature_cosines as feature_cosines
+from kdntk.risk_bound import ntk_alpha_bar as ntk_alpha_bar
+from kdntk.risk_bound import ntk_diagonal as ntk_diagonal
+from kdntk.risk_bound import ntk_reverse_angle_cdf as ntk_reverse_angle_cdf
+from kdntk.risk_bound import ntk_risk_bound as ntk_risk_bound
+from kdntk.risk_bound import oracle_norm_estimate as oracle_norm_estimate
+from kdntk.risk_bound import vacuous_threshold as vacuous_threshold
 from kdntk.solve import cholesky as cholesky
 from kdntk.solve import predict as predict
 from kdntk.solve import theta_angle as theta_angle
@@ -48,23 +88,46 @@ from kdntk.solve import theta_inner as theta_inner
 from kdntk.solve import weight_norm as weight_norm
 from kdntk.solve import weight_norm_path as weight_norm_path
 from kdntk.solve import weight_norm_path_from_cholesky as weight_norm_path_from_cholesky
+from kdntk.teacher import CPU as CPU
+from kdntk.teacher import PAPER as PAPER
+from kdntk.teacher import FlowTeacher as FlowTeacher
+from kdntk.teacher import Teacher as Teacher
+from kdntk.teacher import TeacherConfig as TeacherConfig
+from kdntk.teacher import TeacherSnapshots as TeacherSnapshots
+from kdntk.teacher import flow_teacher as flow_teacher
+from kdntk.teacher import train_teacher as train_teacher
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CPU",
     "DataInefficiency",
     "Deviations",
     "Eigensystem",
+    "FlowTeacher",
+    "HardLabelEffect",
     "KernelError",
     "Network",
     "NumericalError",
+    "OracleNorm",
+    "PAPER",
     "PrecisionWarning",
     "SparsificationTheorem",
+    "Teacher",
+    "TeacherConfig",
+    "TeacherSnapshots",
+    "TransferRisk",
+    "TransferRiskCurve",
+    "approximate_distillation_bound",
+    "balanced_init",
     "binary_cross_entropy",
     "cholesky",
     "correction_logits",
+    "cutoff_error",
     "cutoff_logits",
     "data_inefficiency",
+    "deep_linear_distance_bound",
+    "deep_linear_flow",
     "distillation_loss",
     "distillation_loss_grad",
     "distillation_loss_per_sample",
@@ -74,24 +137,57 @@ __all__ = [
     "effective_logits",
     "eigensystem",
     "empirical_ntk",
+    "feature_cosines",
+    "flow_teacher",
     "gradient_flow",
     "gradient_flow_predict",
+    "hard_label_effect",
+    "hard_label_effect_path",
+    "inefficiency_by_epoch",
+    "isotropic_reverse_angle_cdf",
+    "isotropic_transfer_risk",
     "label_smoothing_threshold",
+    "linear",
+    "linear_distillation_loss",
+    "linear_distillation_loss_grad",
+    "linear_distillation_solution",
     "linear_flow_weights",
+    "linear_transfer_risk",
     "logit_transformed_probability",
+    "margin_bound",
     "mlp",
+    "monotonicity_index",
     "nngp",
     "ntk",
+    "ntk_alpha_bar",
+    "ntk_diagonal",
+    "ntk_reverse_angle_cdf",
+    "ntk_risk_bound",
+    "oracle_norm_estimate",
+    "perturbed_minimizer",
+    "phuong_lampert_bound",
+    "phuong_lampert_bound_curve",
+    "polynomial_bound",
     "predict",
+    "prefix_predictions",
+    "reverse_angle_cdf",
+    "reverse_cdf",
+    "signed_angle",
     "sparsification_theorem",
     "sparsifier",
     "student_logit_changes",
+    "student_oracle_cosine",
     "switched_flow",
     "tasks",
     "teacher_student_deviations",
     "theta_angle",
     "theta_cosine",
     "theta_inner",
+    "train_teacher",
+    "transfer_risk",
+    "transfer_risk_curve",
+    "unsigned_angle",
+    "vacuous_threshold",
     "weight_norm",
     "weight_norm_path",
     "weight_norm_path_from_cholesky",
