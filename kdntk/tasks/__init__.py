@@ -1,5 +1,7 @@
 """Inputs, target functions and data sets of the papers' experiments; pure functions of PRNG keys."""
 
+from kdntk.tasks._kappa import kappa_reverse_cdf as kappa_reverse_cdf
+from kdntk.tasks._kappa import kappa_task as kappa_task
 from kdntk.tasks._synthetic import INPUT_STD as INPUT_STD
 from kdntk.tasks._synthetic import GaussianMixture as GaussianMixture
 from kdntk.tasks._synthetic import HardLabels as HardLabels
@@ -22,6 +24,8 @@ __all__ = [
     "ZeroFunction",
     "gaussian_mixture",
     "hard_labels",
+    "kappa_reverse_cdf",
+    "kappa_task",
     "random_logits",
     "sample_inputs",
     "sign_flip",
