@@ -58,7 +58,9 @@ def _check_rhs(v, theta, name):
 def _cholesky(theta, jitter):
     n = theta.shape[-1]
     scale = jnp.mean(jnp.diagonal(theta, axis1=-2, axis2=-1), axis=-1)[..., None, None]
-    return jnp.linalg.cholesky(theta + jitter * scale * jnp.eye(n, dtype=theta.dtype))
+    # eye with theta's rank: batched theta must work under jax_numpy_rank_promotion="raise".
+    eye = jnp.eye(n, dtype=theta.dtype).reshape((1,) * (theta.ndim - 2) + (n, n))
+    return jnp.linalg.cholesky(theta + jitter * scale * eye)
 
 
 def cholesky(
@@ -160,8 +162,9 @@ def weight_norm_path(
 
     Example:
       >>> import kdntk, jax.numpy as jnp
-      >>> kdntk.weight_norm_path(jnp.eye(3) * 4.0, jnp.array([2.0, 0.0, 2.0]))
-      Array([1.       , 1.       , 1.4142135], dtype=float32)
+      >>> norms = kdntk.weight_norm_path(jnp.eye(3) * 4.0, jnp.array([2.0, 0.0, 2.0]))
+      >>> [round(float(v), 4) for v in norms]
+      [1.0, 1.0, 1.4142]
     """
     theta = _check_square(theta)
     dz = _check_rhs(dz, theta, "dz")
