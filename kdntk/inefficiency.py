@@ -22,13 +22,17 @@ from kdntk._checks import KernelError, check_range
 from kdntk._jit import filter_jit
 from kdntk.effective import _broadcast, _effective, _validate
 from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
+from kdntk.memory import _depth_width, check_fits, data_inefficiency_bytes
 from kdntk.networks import Network
+from kdntk.sharding import map_trials, pad_trials, trial_mesh
 from kdntk.solve import _cholesky, weight_norm_path_from_cholesky
 from kdntk.tasks._synthetic import INPUT_STD
 
 __all__ = ["DataInefficiency", "data_inefficiency", "student_logit_changes"]
 
 INITS = ("network", "prior", "zero")
+PRIOR_JITTER = 1e-10
+"""Relative diagonal jitter for sampling the NNGP prior z0 ~ N(0, K) (init="prior")."""
 
 
 class DataInefficiency(NamedTuple):
@@ -93,15 +97,17 @@ def _initial_logits(net, x, key, init, nngp=None):
         return net.apply_fn(params, x).reshape(x.shape[0]).astype(x.dtype)
     if nngp is None:
         nngp = _blocked_kernel(net, x, x, "nngp", min(DEFAULT_BLOCK_ROWS, x.shape[0]))
-    # K is positive semi-definite and often numerically singular (smooth kernel, many points):
-    # sample with its symmetric square root, which needs no jitter.
-    lam, V = jnp.linalg.eigh(nngp)
-    xi = jax.random.normal(key, x.shape[:1], x.dtype)
-    return V @ (jnp.sqrt(jnp.clip(lam, 0.0, None)) * xi)
+    # K is positive semi-definite and often numerically singular: sample N(0, K + delta I) with
+    # delta = PRIOR_JITTER * mean(diag K), the usual Gaussian-process remedy. The extra white
+    # noise adds about delta * tr(Theta_n^-1) to ||dw_n||^2, negligible unless Theta itself is
+    # near-singular (which cholesky() reports). Cholesky is ~20x cheaper than eigh on CPU.
+    jitter = max(PRIOR_JITTER, 100 * x.shape[0] * float(jnp.finfo(x.dtype).eps))
+    L = _cholesky(nngp, jnp.asarray(jitter, x.dtype))
+    return L @ jax.random.normal(key, x.shape[:1], x.dtype)
 
 
-@filter_jit
-def _trial_norms(target, labels, net, xs, keys, soft_ratio, temperature, reduction, init, block):
+def _trial_paths(target, labels, net, xs, keys, soft_ratio, temperature, reduction, init, block):
+    """||dw_n|| paths of a stack of trials (K, *R, N), one trial after another."""
     def one(x, key):
         # One pass over the rows gives both kernels.
         nngp, theta = _blocked_kernel(net, x, x, ("nngp", "ntk"), block)
@@ -113,6 +119,15 @@ def _trial_norms(target, labels, net, xs, keys, soft_ratio, temperature, reducti
     # Trials run sequentially (lax.map), not vmapped: a vmapped kernel + eigh + Cholesky program
     # was seen to hang XLA:CPU (jax 0.10.2), and on CPU a batched LAPACK call is a loop anyway.
     return jax.lax.map(lambda a: one(*a), (xs, keys))  # (k, *R, N)
+
+
+_trial_norms = filter_jit(_trial_paths)
+
+
+@filter_jit
+def _sharded_trial_norms(mesh, target, labels, net, xs, keys, *rest):
+    """:func:`_trial_paths` with the trial axis split over ``mesh`` (kdntk.sharding)."""
+    return map_trials(lambda st: _trial_paths(target, labels, net, *st, *rest), mesh, (xs, keys))
 
 
 def data_inefficiency(
@@ -134,6 +149,8 @@ def data_inefficiency(
     trial_batch: int = 8,
     block_rows: int = DEFAULT_BLOCK_ROWS,
     progress: bool = False,
+    devices=None,
+    check_memory: bool = True,
 ) -> DataInefficiency:
     """Data inefficiency I(n) = n [ln E||dw_{n+1}|| - ln E||dw_n||] (000 Definition 1, Eq. 10).
 
@@ -162,6 +179,12 @@ def data_inefficiency(
       trial_batch: trials per compiled batch (memory ~ trial_batch * N^2).
       block_rows: rows per kernel block.
       progress: show a tqdm progress bar over trial batches.
+      devices: devices to shard the trial axis over (a sequence of ``jax.Device`` or a 1-D
+        ``jax.sharding.Mesh`` from :func:`kdntk.sharding.trial_mesh`); ``None`` means all local
+        devices. Each batch of ``trial_batch`` trials (rounded up to a multiple of the device
+        count) is split across devices with ``shard_map``; results equal the one-device run.
+      check_memory: estimate the peak memory of one batch on one device first
+        (:func:`kdntk.memory.data_inefficiency_bytes`) and raise if it cannot fit.
 
     Returns:
       A :class:`DataInefficiency`.
@@ -215,20 +238,45 @@ def data_inefficiency(
         rho = jnp.asarray(soft_ratio, dtype)
         T = jnp.asarray(temperature, dtype)
         block = int(min(block_rows, n_max))
+        mesh = devices if isinstance(devices, jax.sharding.Mesh) else trial_mesh(devices)
+        num_dev = mesh.devices.size
+        trial_batch = min(int(trial_batch), num_trials)
+        trial_batch = -(-trial_batch // num_dev) * num_dev  # a multiple of the device count
+        if check_memory:
+            _check_batch_memory(n_max, trial_batch // num_dev, np.size(rho * T), block, dtype,
+                                init, net, xs.shape[-1], mesh.devices.flat[0])
         batches = range(0, num_trials, int(trial_batch))
         if progress:
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, desc="data_inefficiency", unit="batch")
         # Batches run one after another (blocking), so peak memory stays at one batch.
-        paths = [
-            _trial_norms(target, labels, net, xs[i:i + trial_batch], init_keys[i:i + trial_batch],
-                         rho, T, jnp.asarray(reduction, dtype), init, block).block_until_ready()
-            for i in batches
-        ]
+        args = (rho, T, jnp.asarray(reduction, dtype), init, block)
+        paths = [_run_batch(mesh, target, labels, net, xs[i:i + trial_batch],
+                            init_keys[i:i + trial_batch], args) for i in batches]
         paths = jnp.concatenate(paths, axis=0)  # (K, *R, N)
         _check_paths(paths)
         return _statistics(jnp.moveaxis(paths, 0, -2), jnp.asarray(sizes))
+
+
+def _run_batch(mesh, target, labels, net, xs, keys, args):
+    """One batch of trials: on one device as is, else padded and sharded over ``mesh``."""
+    if mesh.devices.size == 1:
+        with jax.default_device(mesh.devices.flat[0]):
+            return _trial_norms(target, labels, net, xs, keys, *args).block_until_ready()
+    (xs, keys), k = pad_trials((xs, keys), mesh.devices.size)
+    out = _sharded_trial_norms(mesh, target, labels, net, xs, keys, *args)
+    return jax.device_put(out.block_until_ready(), mesh.devices.flat[0])[:k]
+
+
+def _check_batch_memory(n, trials_per_device, num_rhs, block, dtype, init, net, input_dim,
+                        device):
+    depth, width = _depth_width(net)
+    need = data_inefficiency_bytes(n, trials_per_device=trials_per_device, num_rhs=num_rhs,
+                                   block_rows=block, dtype=dtype, init=init, depth=depth,
+                                   width=width, input_dim=input_dim)
+    check_fits(need, device, what=f"data_inefficiency (N = {n}, {trials_per_device} trials per "
+               f"device per batch, {num_rhs} right-hand sides)")
 
 
 def _check_paths(paths):

@@ -4,7 +4,6 @@ Importing this subpackage imports matplotlib; the rest of kdntk does not.
 """
 
 from kdntk.plotting._inefficiency import plot_inefficiency as plot_inefficiency
-from kdntk.plotting._inefficiency import plot_effective_logits as plot_effective_logits
 from kdntk.plotting._phuong_lampert import plot_monotonicity as plot_monotonicity
 from kdntk.plotting._phuong_lampert import plot_ntk_diagonal_ratio as plot_ntk_diagonal_ratio
 from kdntk.plotting._phuong_lampert import plot_ntk_risk_bound as plot_ntk_risk_bound
@@ -13,7 +12,6 @@ from kdntk.plotting._phuong_lampert import plot_reverse_angle_cdf as plot_revers
 from kdntk.plotting._phuong_lampert import plot_risk_vs_kappa as plot_risk_vs_kappa
 
 __all__ = [
-    "plot_effective_logits",
     "plot_inefficiency",
     "plot_monotonicity",
     "plot_ntk_diagonal_ratio",

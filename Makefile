@@ -1,0 +1,23 @@
+# Two commands for a fresh machine (see README.md): `make demo` and `make test`.
+# Each creates or reuses the project's virtual environment (.venv) from uv.lock; if `uv` is not
+# on PATH it is bootstrapped into .tools/ from PyPI with the system python3.
+SHELL := /bin/bash
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --locked
+
+.PHONY: demo test bench docs
+demo: $(UV)
+	$(RUN) python -m kdntk.demo --out demo-output
+
+test: $(UV)
+	$(RUN) python -m pytest
+
+bench: $(UV)
+	$(RUN) python benchmarks/run.py --quick --out benchmark-results
+
+docs: $(UV)
+	$(RUN) mkdocs build --strict --site-dir site
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet uv
