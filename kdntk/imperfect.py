@@ -97,7 +97,7 @@ def hard_label_effect_path(
     if theta.ndim != 2:
         raise ValueError(f"theta must be a single (N, N) matrix, got shape {theta.shape}.")
     z_t, y_g, z_g = (_check_rhs(v, theta, name) for v, name in ((z_t, "z_t"), (y_g, "y_g"), (z_g, "z_g")))
-    z0 = jnp.asarray(z0, theta.dtype)
+    z0 = jnp.broadcast_to(jnp.asarray(z0, theta.dtype), z_t.shape)
     dz_h = correction_logits(z_t, y_g, temperature)
     return _effect_path(cholesky(theta), z_g - z0, z_t - z0, dz_h)
 
@@ -134,8 +134,9 @@ def student_oracle_cosine(
     theta = _check_square(theta)
     rho = jnp.asarray(soft_ratio, theta.dtype)
     z_t, y_g, z_g = (jnp.asarray(v, theta.dtype) for v in (z_t, y_g, z_g))
+    z0 = jnp.broadcast_to(jnp.asarray(z0, theta.dtype), z_t.shape)
     z_eff = effective_logits(z_t[None, :], y_g[None, :], rho.reshape(-1, 1), temperature)
-    cos = theta_cosine(theta, (z_g - z0)[None, :], z_eff - z0)
+    cos = theta_cosine(theta, (z_g - z0)[None, :], z_eff - z0[None, :])
     return cos.reshape(rho.shape)
 
 

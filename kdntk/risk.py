@@ -75,7 +75,7 @@ def prefix_predictions(
     a = jsl.solve_triangular(L, theta_test_train.T, lower=True)       # (N, M)
     c = jsl.solve_triangular(L, jnp.moveaxis(dz, -1, 0), lower=True)   # (N, *R)
     c = jnp.moveaxis(c, 0, -1)[..., :, None]                           # (*R, N, 1)
-    return jnp.cumsum(c * a, axis=-2)
+    return jnp.cumsum(c * a.reshape((1,) * (c.ndim - 2) + a.shape), axis=-2)
 
 
 class TransferRiskCurve(NamedTuple):
@@ -110,12 +110,17 @@ def _trial_risks(target, ground_truth, labels, net, xs, keys, rho, T, reduction,
         y_g = (z_t[:n_train] > 0).astype(x.dtype) if labels is None else labels(x_train)
         z_eff = _effective(*_broadcast(z_t[:n_train], y_g, rho[..., None], T[..., None]))
         z0 = _initial_logits(net, x, key, init)
-        dz = z_eff - z0[:n_train]
+
+        def lift(v, ndim):  # explicit broadcasting (rank promotion may be strict)
+            return v.reshape((1,) * (ndim - v.ndim) + v.shape)
+
+        dz = z_eff - lift(z0[:n_train], z_eff.ndim)
         L = _cholesky(theta, jnp.zeros((), x.dtype))
-        z_s = z0[n_train:] + prefix_predictions(L, kxX, dz)[..., sizes - 1, :]   # (*R, S, M)
+        z_s = prefix_predictions(L, kxX, dz)[..., sizes - 1, :]   # (*R, S, M)
+        z_s = z_s + lift(z0[n_train:], z_s.ndim)
         z_g = ground_truth(x[n_train:])
-        risk = jnp.mean((z_t[n_train:] * z_s < 0).astype(x.dtype), axis=-1)
-        error = jnp.mean((z_g * z_s < 0).astype(x.dtype), axis=-1)
+        risk = jnp.mean((lift(z_t[n_train:], z_s.ndim) * z_s < 0).astype(x.dtype), axis=-1)
+        error = jnp.mean((lift(z_g, z_s.ndim) * z_s < 0).astype(x.dtype), axis=-1)
         bad = ~jnp.all(jnp.isfinite(z_s))   # a failed factorization must not count as agreement
         return jnp.where(bad, jnp.nan, risk), jnp.where(bad, jnp.nan, error)
 

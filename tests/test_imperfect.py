@@ -1,0 +1,89 @@
+"""Theorem 2 against a finite difference of Eq. 11 in rho, explicit weight vectors and separate
+solves; the pointwise correction of Sec. 5 and the cut-off approximation of Sec. 4.2."""
+
+import jax.numpy as jnp
+import numpy as np
+
+import kdntk
+
+
+def _setup(seed=0, n=7, p=40):
+    rng = np.random.default_rng(seed)
+    phi = rng.normal(size=(p, n)) / np.sqrt(p)
+    z_g = 2.0 * rng.normal(size=n)
+    z_t = z_g + 1.5 * rng.normal(size=n)  # an imperfect teacher
+    return phi, phi.T @ phi, z_t, (z_g > 0).astype(float), z_g, 0.3 * rng.normal(size=n)
+
+
+def test_derivative_matches_finite_difference_of_cosine_in_rho():
+    _, theta, z_t, y_g, z_g, z0 = _setup()
+    for T in (1.0, 4.0):
+        eff = kdntk.hard_label_effect(theta, z_t, y_g, z_g, z0, temperature=T)
+        h = 1e-4
+        cos = kdntk.student_oracle_cosine(theta, z_t, y_g, z_g, z0, soft_ratio=[1.0, 1 - h, 1 - 2 * h],
+                                          temperature=T)
+        fd = (-3 * cos[0] + 4 * cos[1] - cos[2]) / (2 * h)  # second-order one-sided, in 1 - rho
+        np.testing.assert_allclose(float(eff.derivative), float(fd), rtol=1e-4)
+
+
+def test_projection_matches_explicit_weight_vectors():
+    phi, theta, z_t, y_g, z_g, z0 = _setup(1)
+    eff = kdntk.hard_label_effect(theta, z_t, y_g, z_g, z0)
+    dzh = np.asarray(kdntk.correction_logits(z_t, y_g))
+    w = lambda dz: phi @ np.linalg.solve(theta, dz)  # dw = phi(X) Theta^-1 dz (Eq. 4)
+    w_g, w_t, w_h = w(z_g - z0), w(z_t - z0), w(dzh)
+    w_c = w_g - w_t * (w_t @ w_g) / (w_t @ w_t)
+    np.testing.assert_allclose(float(eff.projection), w_h @ w_c, rtol=1e-9)
+    cos = w_g @ w_t / np.linalg.norm(w_g) / np.linalg.norm(w_t)
+    np.testing.assert_allclose(float(eff.cosine), cos, rtol=1e-9)
+
+
+def test_effect_path_matches_separate_prefix_solves():
+    _, theta, z_t, y_g, z_g, z0 = _setup(2)
+    path = kdntk.hard_label_effect_path(theta, z_t, y_g, z_g, z0, temperature=2.0)
+    for n in range(2, 8):
+        ref = kdntk.hard_label_effect(theta[:n, :n], z_t[:n], y_g[:n], z_g[:n], z0[:n], temperature=2.0)
+        np.testing.assert_allclose(float(path.projection[n - 1]), float(ref.projection), rtol=1e-9)
+        np.testing.assert_allclose(float(path.derivative[n - 1]), float(ref.derivative), rtol=1e-9)
+
+
+def test_perfect_teacher_has_no_correct_direction():
+    """dw_c = 0 when dz_t is parallel to dz_g, so the projection vanishes (a closed-form limit)."""
+    _, theta, _, y_g, z_g, _ = _setup(3)
+    eff = kdntk.hard_label_effect(theta, 0.7 * z_g, y_g, z_g)
+    assert abs(float(eff.projection)) < 1e-9 * float(jnp.abs(eff.g_h))
+
+
+def test_hard_labels_help_a_wrong_teacher_and_not_a_sharper_one():
+    """Sign of <delta w_h, dw_c> (000 Sec. 5): positive when the teacher is wrong at a point,
+    negative when it is correct everywhere but over-confident where the oracle is not
+    (hand-computed with Theta = I, delta z_h = 1 / sigma(z_t) at T = 1:
+    1.36788 * -1.03846 + 1.22313 * 0.69231 = -0.5737)."""
+    eye = jnp.eye(2)
+    wrong = kdntk.hard_label_effect(eye, jnp.array([1.0, -1.0]), jnp.array([1.0, 1.0]), jnp.array([1.0, 1.0]))
+    assert float(wrong.projection) > 0
+    sharp = kdntk.hard_label_effect(eye, jnp.array([1.0, 1.5]), jnp.array([1.0, 1.0]), jnp.array([0.5, 3.0]))
+    np.testing.assert_allclose(float(sharp.projection), -0.5737, atol=2e-4)
+
+
+def test_pointwise_correction_bounds_student_confidence_at_T1():
+    """Sec. 5: with y_g = 1, T = 1, sigma(z_eff) >= 1 - rho for every teacher, and z_eff > 0 for rho <= 1/2."""
+    z_t = jnp.linspace(-40.0, 40.0, 161)
+    for rho in (0.1, 0.5, 0.8, 0.95):
+        p = 1 / (1 + jnp.exp(-kdntk.effective_logits(z_t, 1.0, rho, 1.0)))
+        assert bool(jnp.all(p >= 1 - rho - 1e-12))
+        if rho <= 0.5:
+            assert bool(jnp.all(p >= 0.5 - 1e-12))
+
+
+def test_cutoff_approximation_is_close_and_exact_far_from_threshold():
+    """Sec. 4.2: z_eff ~= sgn(z_t) max(t, |z_t|); the error relative to t is below one half and
+    vanishes where |z_t| >> t (the hard term's pull decays like exp(-|z_t|))."""
+    z_t = jnp.linspace(-30.0, 30.0, 601)
+    for rho in (0.05, 0.5):
+        assert float(kdntk.cutoff_error(z_t, rho, 5.0)) < 0.5
+    t = float(kdntk.label_smoothing_threshold(0.5, 1.0))
+    far = jnp.array([t + 25.0])
+    rho = 0.5
+    expected = np.log(1 / rho) / np.log((1 - rho / 2) / (rho / 2))
+    np.testing.assert_allclose(float(kdntk.cutoff_error(far, rho, 1.0)), expected, rtol=1e-6)
