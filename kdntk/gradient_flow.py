@@ -63,8 +63,8 @@ def gradient_flow(
 
     Example:
       >>> import kdntk, jax.numpy as jnp
-      >>> kdntk.gradient_flow(jnp.eye(2), jnp.array([1.0, -1.0]), jnp.inf).tolist()
-      [1.0, -1.0]
+      >>> print(*kdntk.gradient_flow(jnp.eye(2), jnp.array([1.0, -1.0]), jnp.inf).tolist())
+      1.0 -1.0
     """
     t = _check_t(t)
     lam, V = _eigh(theta)

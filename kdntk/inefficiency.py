@@ -173,7 +173,8 @@ def data_inefficiency(
       init: "network" (finite-width draw of ``net``), "prior" (NNGP sample) or "zero".
       inputs: explicit inputs of shape (K, N', d), N' > max(sample_sizes), used instead of the
         sampler for exact reproducibility (their first max(n) + 1 rows are used).
-      input_dim, input_std: the sampler's d and standard deviation.
+      input_dim: the sampler's input dimension d.
+      input_std: the sampler's standard deviation.
       dtype: float64 by default (computed under ``jax.enable_x64``); float32 is faster on
         accelerators but loses digits for ill-conditioned kernels.
       trial_batch: trials per compiled batch (memory ~ trial_batch * N^2).

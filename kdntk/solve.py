@@ -163,8 +163,8 @@ def weight_norm_path(
     Example:
       >>> import kdntk, jax.numpy as jnp
       >>> norms = kdntk.weight_norm_path(jnp.eye(3) * 4.0, jnp.array([2.0, 0.0, 2.0]))
-      >>> [round(float(v), 4) for v in norms]
-      [1.0, 1.0, 1.4142]
+      >>> print(*[round(float(v), 4) for v in norms])
+      1.0 1.0 1.4142
     """
     theta = _check_square(theta)
     dz = _check_rhs(dz, theta, "dz")
