@@ -1,0 +1,145 @@
+"""Memory model of kdntk's kernel and data-inefficiency programs, and an early fit check.
+
+Peak memory, in elements of the compute dtype (validated against XLA's memory analysis of the
+compiled programs in tests/test_memory.py):
+
+    kernel(n1, n2):     K * n1 n2  +  (2 L + 2) b n2          (K kernels returned, L layers,
+                                                              b = block_rows: one row block's
+                                                              neural-tangents workspace)
+    one trial (N):      2 N^2  (NNGP and Theta; the Cholesky factor reuses a buffer)
+                        + kernel workspace (2 L + 2) b N
+                        + 3 R N  (effective logits, dz, triangular solve; R right-hand sides)
+                        + 2 N^2                       if init == "prior"  (eigh of the NNGP)
+                        + 1.25 P + 2 N m               if init == "network" (P parameters of
+                                                              the width-m student, activations)
+    a batch:            one trial (trials run sequentially) + K R N for the stacked outputs.
+
+:func:`check_fits` compares a need with the device's memory (``memory_stats()["bytes_limit"]``
+on accelerators, available RAM on CPU) and raises :class:`InsufficientMemoryError` with the
+bytes needed before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+
+__all__ = [
+    "InsufficientMemoryError",
+    "kernel_bytes",
+    "data_inefficiency_bytes",
+    "device_memory_bytes",
+    "check_fits",
+]
+
+_DEFAULT_DEPTH = 5  # workspace assumed for networks without an ("mlp", depth, width, ...) spec
+_DEFAULT_WIDTH = 1024
+
+
+class InsufficientMemoryError(MemoryError, ValueError):
+    """A request cannot fit in the device's memory; the message gives the bytes needed."""
+
+
+def _itemsize(dtype) -> int:
+    return np.dtype(dtype).itemsize
+
+
+def _depth_width(net):
+    spec = getattr(net, "spec", ()) or ()
+    if len(spec) >= 3 and spec[0] == "mlp":
+        return int(spec[1]), int(spec[2])
+    return _DEFAULT_DEPTH, _DEFAULT_WIDTH
+
+
+def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = 256,
+                 depth: int = _DEFAULT_DEPTH, num_kernels: int = 1) -> int:
+    """Peak bytes of a blocked closed-form kernel evaluation: result + one block's workspace.
+
+    Args:
+      n1, n2: the kernel's shape (n1, n2).
+      dtype: compute dtype.
+      block_rows: rows per block (b).
+      depth: hidden layers L of the MLP (workspace (2 L + 2) b n2 elements).
+      num_kernels: kernels returned together (2 for NNGP and NTK).
+
+    Returns:
+      Bytes, an int.
+    """
+    b = min(int(block_rows), int(n1))
+    return _itemsize(dtype) * (num_kernels * n1 * n2 + (2 * depth + 2) * b * n2)
+
+
+def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int = 1,
+                            block_rows: int = 256, dtype=np.float64, init: str = "network",
+                            depth: int = 3, width: int = 1024, input_dim: int = 2) -> int:
+    """Peak bytes of one device's batch of :func:`kdntk.data_inefficiency` (module formula).
+
+    Args:
+      n: N = max(sample_sizes) + 1, the kernel size.
+      trials_per_device: trials in one device's share of a batch (they run sequentially).
+      num_rhs: R, the number of (soft ratio, temperature) pairs sharing each factorization.
+      block_rows: kernel rows per block.
+      dtype: compute dtype.
+      init: "network", "prior" or "zero" (see data_inefficiency).
+      depth, width, input_dim: the student MLP's L, m and d.
+
+    Returns:
+      Bytes, an int.
+    """
+    b = min(int(block_rows), int(n))
+    elems = 2 * n * n + (2 * depth + 2) * b * n + 3 * num_rhs * n
+    if init == "prior":
+        elems += 2 * n * n
+    elif init == "network":
+        params = input_dim * width + (depth - 1) * width * width + width + depth * width + 1
+        elems += int(1.25 * params) + 2 * n * width
+    elems += trials_per_device * (num_rhs * n + n * input_dim)
+    return _itemsize(dtype) * int(elems)
+
+
+def device_memory_bytes(device: jax.Device | None = None) -> int | None:
+    """Memory available to ``device``: its allocator limit minus bytes in use (accelerators), or
+    the host's available RAM (CPU). ``None`` when unknown."""
+    device = jax.local_devices()[0] if device is None else device
+    try:
+        stats = device.memory_stats()
+    except Exception:  # noqa: BLE001  (backends without memory stats)
+        stats = None
+    if stats and "bytes_limit" in stats:
+        return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(nbytes: int, device: jax.Device | None = None, *, what: str = "request",
+               available: int | None = None) -> None:
+    """Raise :class:`InsufficientMemoryError` if ``nbytes`` exceed the device's memory.
+
+    Args:
+      nbytes: estimated peak bytes.
+      device: the device (default: the first local one).
+      what: a description for the message.
+      available: override the available bytes (for tests and for budgets below the device's).
+
+    Raises:
+      InsufficientMemoryError: with the bytes needed and available, and what to reduce.
+    """
+    avail = device_memory_bytes(device) if available is None else int(available)
+    if avail is not None and nbytes > avail:
+        raise InsufficientMemoryError(
+            f"{what} needs about {nbytes:,} bytes ({nbytes / 2**30:.2f} GiB) on "
+            f"{device or jax.local_devices()[0]}, but only {avail:,} bytes "
+            f"({avail / 2**30:.2f} GiB) are available. Reduce N or trial_batch, use more "
+            "devices, or use float32."
+        )

@@ -1,0 +1,94 @@
+"""Sharding independent trials over devices: a 1-D mesh and a shard_map of a per-trial program.
+
+The trial axis of an analysis (data_inefficiency's Monte-Carlo trials, a teacher sweep's
+seeds) is embarrassingly parallel. :func:`trial_mesh` lays the devices on a 1-D mesh with
+axis "trials"; :func:`map_trials` runs ``fn`` (which maps its own stack of trials sequentially)
+on each device's slice of the stack with ``jax.shard_map``, so every device computes exactly
+what one device would for the same trials, with no communication. Multi-host runs use the same
+code after ``jax.distributed.initialize()`` with a mesh over ``jax.devices()`` (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+__all__ = ["TRIAL_AXIS", "trial_mesh", "map_trials", "pad_trials"]
+
+TRIAL_AXIS = "trials"
+"""Name of the mesh axis that carries independent trials."""
+
+
+def trial_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+    """A 1-D :class:`jax.sharding.Mesh` with axis ``"trials"`` over ``devices``.
+
+    Args:
+      devices: the devices to use; ``None`` means ``jax.local_devices()`` (all devices of this
+        process). For a multi-host run pass ``jax.devices()`` after ``jax.distributed.initialize``.
+
+    Returns:
+      The mesh.
+
+    Raises:
+      ValueError: ``devices`` is empty or contains something that is not a JAX device.
+    """
+    devices = list(jax.local_devices() if devices is None else devices)
+    if not devices:
+        raise ValueError("devices must be a non-empty sequence of jax devices.")
+    if not all(isinstance(d, jax.Device) for d in devices):
+        raise ValueError(f"devices must hold jax.Device objects, got {devices!r}.")
+    return Mesh(np.asarray(devices), (TRIAL_AXIS,))
+
+
+def pad_trials(x, multiple: int):
+    """Pad the leading (trial) axis of every leaf of ``x`` to a multiple of ``multiple``.
+
+    Padding repeats the last trial (a valid input whose result is dropped afterwards).
+    Returns (padded pytree, original number of trials).
+    """
+    leaves = jax.tree_util.tree_leaves(x)
+    k = leaves[0].shape[0]
+    pad = -k % multiple
+    if pad == 0:
+        return x, k
+    return jax.tree_util.tree_map(
+        lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)], axis=0), x), k
+
+
+def map_trials(fn: Callable, mesh: Mesh, stacked, *replicated):
+    """``fn(stacked, *replicated)`` with the leading axis of ``stacked`` split over ``mesh``.
+
+    ``fn`` must map a stack of K trials to outputs with leading axis K, treating trials
+    independently (e.g. with ``jax.lax.map``); each device then runs it on its K / D trials.
+    Call inside ``jax.jit``. K must be a multiple of the mesh size (see :func:`pad_trials`).
+
+    Args:
+      fn: the per-stack program.
+      mesh: a 1-D mesh from :func:`trial_mesh`.
+      stacked: pytree of arrays with a common leading trial axis K.
+      *replicated: pytrees passed whole to every device.
+
+    Returns:
+      ``fn``'s outputs, sharded along their leading axis.
+    """
+    size = mesh.devices.size
+    k = jax.tree_util.tree_leaves(stacked)[0].shape[0]
+    if k % size:
+        raise ValueError(f"the trial axis ({k}) must be a multiple of the mesh size ({size}).")
+    spec, rep = PartitionSpec(TRIAL_AXIS), PartitionSpec()
+    sharded = jax.shard_map(
+        fn, mesh=mesh,
+        in_specs=(spec,) + (rep,) * len(replicated),
+        out_specs=spec,
+        check_vma=False,
+    )
+    return sharded(stacked, *replicated)
+
+
+def trial_sharding(mesh: Mesh) -> NamedSharding:
+    """The NamedSharding that splits an array's leading axis over the mesh's trial axis."""
+    return NamedSharding(mesh, PartitionSpec(TRIAL_AXIS))

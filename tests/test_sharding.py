@@ -1,0 +1,72 @@
+"""Sharding the trial axis over devices: the sharded result equals the one-device result.
+
+The multi-device checks run in a subprocess started with
+XLA_FLAGS=--xla_force_host_platform_device_count=4, which must be set before JAX initializes.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from kdntk.sharding import map_trials, pad_trials, trial_mesh
+
+SCRIPT = textwrap.dedent("""
+    import json, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import kdntk
+    from kdntk.sharding import trial_mesh
+    assert jax.local_device_count() == 4, jax.local_devices()
+    task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
+    kw = dict(key=jax.random.key(1), num_trials=6, soft_ratio=[0.3, 0.9], trial_batch=3, init="prior")
+    one = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], devices=jax.devices()[:1], **kw)
+    four = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], **kw)  # all 4 local devices
+    mesh = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], devices=trial_mesh(jax.devices()[:2]), **kw)
+    print(json.dumps({"one": np.asarray(one.norms).tolist(), "four": np.asarray(four.norms).tolist(),
+                      "two": np.asarray(mesh.norms).tolist(),
+                      "ineff": [np.asarray(one.inefficiency).tolist(), np.asarray(four.inefficiency).tolist()]}))
+""")
+
+
+@pytest.fixture(scope="module")
+def sharded_run():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_data_inefficiency_sharded_over_4_devices_matches_one_device(sharded_run):
+    one, four = np.asarray(sharded_run["one"]), np.asarray(sharded_run["four"])
+    assert one.shape == (2, 6, 2)
+    np.testing.assert_allclose(four, one, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(*sharded_run["ineff"], rtol=1e-10, atol=1e-12)
+
+
+def test_data_inefficiency_on_2_device_mesh_matches_one_device(sharded_run):
+    np.testing.assert_allclose(sharded_run["two"], sharded_run["one"], rtol=1e-12, atol=0)
+
+
+def test_map_trials_matches_lax_map_oracle():
+    mesh = trial_mesh()
+    x = jnp.arange(12.0).reshape(6, 2)
+    (xp, k) = pad_trials(x, 4)
+    assert xp.shape == (8, 2) and k == 6
+    np.testing.assert_array_equal(xp[6:], jnp.stack([x[-1], x[-1]]))
+    got = jax.jit(lambda a: map_trials(lambda s: jax.lax.map(jnp.sum, s), mesh, a))(x)
+    np.testing.assert_array_equal(got, jax.lax.map(jnp.sum, x))
+
+
+def test_trial_mesh_rejects_bad_devices():
+    with pytest.raises(ValueError, match="devices"):
+        trial_mesh([])
+    with pytest.raises(ValueError, match="devices"):
+        trial_mesh(["cpu"])
