@@ -4,6 +4,14 @@ Importing this subpackage imports matplotlib; the rest of kdntk does not.
 """
 
 from kdntk.plotting._inefficiency import plot_inefficiency as plot_inefficiency
+from kdntk.plotting._ji_zhu import plot_effective_logits_fig1 as plot_effective_logits_fig1
+from kdntk.plotting._ji_zhu import plot_transfer_risk as plot_transfer_risk
+from kdntk.plotting._ji_zhu import plot_teacher_and_student_1d as plot_teacher_and_student_1d
+from kdntk.plotting._ji_zhu import plot_inefficiency_by_epoch as plot_inefficiency_by_epoch
+from kdntk.plotting._ji_zhu import plot_imperfect_distillation as plot_imperfect_distillation
+from kdntk.plotting._ji_zhu import plot_hard_label_projection as plot_hard_label_projection
+from kdntk.plotting._ji_zhu import plot_teacher_boundary as plot_teacher_boundary
+from kdntk.plotting._ji_zhu import plot_zero_function as plot_zero_function
 from kdntk.plotting._phuong_lampert import plot_monotonicity as plot_monotonicity
 from kdntk.plotting._phuong_lampert import plot_ntk_diagonal_ratio as plot_ntk_diagonal_ratio
 from kdntk.plotting._phuong_lampert import plot_ntk_risk_bound as plot_ntk_risk_bound
@@ -12,11 +20,19 @@ from kdntk.plotting._phuong_lampert import plot_reverse_angle_cdf as plot_revers
 from kdntk.plotting._phuong_lampert import plot_risk_vs_kappa as plot_risk_vs_kappa
 
 __all__ = [
+    "plot_effective_logits_fig1",
+    "plot_hard_label_projection",
+    "plot_imperfect_distillation",
     "plot_inefficiency",
+    "plot_inefficiency_by_epoch",
     "plot_monotonicity",
     "plot_ntk_diagonal_ratio",
     "plot_ntk_risk_bound",
     "plot_optimization_bias",
     "plot_reverse_angle_cdf",
     "plot_risk_vs_kappa",
+    "plot_teacher_and_student_1d",
+    "plot_teacher_boundary",
+    "plot_transfer_risk",
+    "plot_zero_function",
 ]

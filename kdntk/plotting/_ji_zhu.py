@@ -1,0 +1,171 @@
+"""Figures of Ji & Zhu (2020): Figs. 1, 2 (left), 4 (left, middle), 5 (left, right), S3 and S5.
+
+Each function takes computed arrays (or, for Fig. 1, computes the cheap effective logits itself)
+and returns a matplotlib Figure without showing it. Fig. 4 right is :func:`plot_inefficiency`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from kdntk.plotting._inefficiency import plot_inefficiency
+
+__all__ = [
+    "plot_effective_logits_fig1",
+    "plot_transfer_risk",
+    "plot_teacher_and_student_1d",
+    "plot_inefficiency_by_epoch",
+    "plot_imperfect_distillation",
+    "plot_hard_label_projection",
+    "plot_teacher_boundary",
+    "plot_zero_function",
+]
+
+
+def _finish(fig, title):
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_effective_logits_fig1(
+    *, soft_ratios: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95), temperature: float = 5.0,
+    temperatures: Sequence[float] = (1.0, 2.0, 5.0, 10.0, 20.0), soft_ratio: float = 0.05,
+    z_max: float = 10.0, title: str | None = None,
+):
+    """000 Fig. 1: z_eff against z_t for several rho at fixed T (left) and several T at fixed rho
+    (right); solid: a correct teacher y_g = 1{z_t > 0}, dashed: a wrong one y_g = 1{z_t < 0}."""
+    import jax.numpy as jnp
+
+    from kdntk.effective import effective_logits
+
+    z = jnp.linspace(-z_max, z_max, 401)
+    correct, wrong = (z > 0).astype(z.dtype), (z <= 0).astype(z.dtype)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    panels = ((axes[0], [(r, temperature) for r in soft_ratios], "rho"),
+              (axes[1], [(soft_ratio, T) for T in temperatures], "T"))
+    for ax, settings, which in panels:
+        for k, (rho, T) in enumerate(settings):
+            color = f"C{k}"
+            label = f"rho={rho:g}" if which == "rho" else f"T={T:g}"
+            ax.plot(z, effective_logits(z, correct, rho, T), color=color, label=label)
+            ax.plot(z, effective_logits(z, wrong, rho, T), color=color, ls="--")
+        ax.plot(z, z, color="gray", lw=0.5)
+        ax.set_xlabel("teacher logit z_t")
+        ax.set_ylabel("effective student logit z_eff")
+        ax.set_title(f"T = {temperature:g}" if which == "rho" else f"rho = {soft_ratio:g}")
+        ax.legend(fontsize=8)
+    return _finish(fig, title)
+
+
+def plot_transfer_risk(curve, labels: Sequence[str] | None = None, *, title: str | None = None):
+    """000 Fig. 2 left: transfer risk R_n against n (log-log, one-standard-error bars), one line
+    per soft ratio of a :class:`kdntk.TransferRiskCurve` (risk of shape (R, S) or (S,))."""
+    n = np.asarray(curve.sample_sizes)
+    risk = np.atleast_2d(np.asarray(curve.risk))
+    err = np.atleast_2d(np.asarray(curve.risk_stderr))
+    labels = labels or [f"curve {i}" for i in range(len(risk))]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for r, e, label in zip(risk, err, labels):
+        ax.errorbar(n, r, yerr=e, marker="o", ms=3, capsize=2, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("sample size n")
+    ax.set_ylabel("transfer risk P[z_t z_s < 0]")
+    ax.legend(fontsize=8)
+    return _finish(fig, title)
+
+
+def plot_teacher_and_student_1d(x, ground_truth, teacher_logits, epochs, z_eff, soft_ratios, *,
+                                title: str | None = None):
+    """000 Fig. 4 left: along a 1-D slice x (M,): ground-truth class (top), teacher logits by
+    stopping epoch (E, M) (middle), effective student logits by soft ratio (R, M) (bottom)."""
+    x = np.asarray(x)
+    fig, axes = plt.subplots(3, 1, figsize=(6, 7), sharex=True)
+    axes[0].plot(x, (np.asarray(ground_truth) > 0).astype(float), color="k")
+    axes[0].set_ylabel("ground-truth class")
+    for z, e in zip(np.asarray(teacher_logits), np.asarray(epochs)):
+        axes[1].plot(x, z, label=f"epoch {int(e)}")
+    axes[1].set_ylabel("teacher logit z_t")
+    axes[1].legend(fontsize=7)
+    for z, r in zip(np.asarray(z_eff), np.asarray(soft_ratios)):
+        axes[2].plot(x, z, label=f"rho={float(r):g}")
+    axes[2].set_ylabel("z_eff")
+    axes[2].set_xlabel("x (1-D slice)")
+    axes[2].legend(fontsize=7)
+    return _finish(fig, title)
+
+
+def plot_inefficiency_by_epoch(result, epochs, *, title: str | None = None):
+    """000 Fig. 4 middle: I(n) per teacher stopping epoch, from :func:`kdntk.inefficiency_by_epoch`
+    (fields with a leading epoch axis E) and the E stopping ``epochs``."""
+    import jax
+
+    epochs = [int(e) for e in np.asarray(epochs)]
+    curves = {f"epoch {e}": jax.tree_util.tree_map(lambda v, i=i: v[i], result)
+              for i, e in enumerate(epochs)}
+    return plot_inefficiency(curves, title=title)
+
+
+def plot_imperfect_distillation(soft_ratios, error, stderr, *, teacher_error: float | None = None,
+                                title: str | None = None):
+    """000 Fig. 5 left: the student's error against the ground truth versus soft ratio rho."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.errorbar(np.asarray(soft_ratios), np.asarray(error), yerr=np.asarray(stderr), marker="o",
+                capsize=2, label="student")
+    if teacher_error is not None:
+        ax.axhline(teacher_error, color="gray", ls="--", label="teacher")
+    ax.set_xlabel("soft ratio rho")
+    ax.set_ylabel("error P[z_g z_s < 0]")
+    ax.legend(fontsize=8)
+    return _finish(fig, title)
+
+
+def plot_hard_label_projection(epochs, sample_sizes, projection, stderr, *, title: str | None = None):
+    """000 Fig. 5 right: <delta w_h, dw_c> against teacher stopping epoch (E,), one line per
+    sample size; ``projection`` and ``stderr`` of shape (E, S)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    p, s = np.asarray(projection), np.asarray(stderr)
+    for j, n in enumerate(np.asarray(sample_sizes)):
+        ax.errorbar(np.asarray(epochs), p[:, j], yerr=s[:, j], marker="o", ms=3, capsize=2, label=f"n={n}")
+    ax.axhline(0.0, color="k", lw=0.5)
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1e-2)
+    ax.set_xlabel("teacher stopping epoch")
+    ax.set_ylabel("<delta w_h, dw_c>")
+    ax.legend(fontsize=8)
+    return _finish(fig, title)
+
+
+def plot_teacher_boundary(logit_fn, *, extent: float = 15.0, resolution: int = 121,
+                          title: str | None = None):
+    """003 Fig. S3: decision boundary (left) and logits (right) of a 2-D teacher on a grid."""
+    import jax.numpy as jnp
+
+    g = np.linspace(-extent, extent, resolution)
+    xx, yy = np.meshgrid(g, g)
+    z = np.asarray(logit_fn(jnp.asarray(np.stack([xx.ravel(), yy.ravel()], 1)))).reshape(xx.shape)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    axes[0].contourf(xx, yy, z > 0, levels=1, cmap="coolwarm")
+    axes[0].set_title("decision boundary")
+    im = axes[1].imshow(z, extent=(-extent, extent, -extent, extent), origin="lower", cmap="coolwarm")
+    fig.colorbar(im, ax=axes[1])
+    axes[1].set_title("logits")
+    return _finish(fig, title)
+
+
+def plot_zero_function(sample_sizes, task_norms, zero_norms, *, title: str | None = None):
+    """003 Fig. S5-S6 analogue: E||dw_n|| of a real task against the zero function (log-log)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(np.asarray(sample_sizes), np.asarray(task_norms), marker="o", label="task")
+    ax.plot(np.asarray(sample_sizes), np.asarray(zero_norms), marker="o", label="zero function")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("sample size n")
+    ax.set_ylabel("E ||dw_n||")
+    ax.legend(fontsize=8)
+    return _finish(fig, title)
