@@ -198,7 +198,17 @@ def effective_logits(
       Ji & Zhu (2020), Eq. 3 and Fig. 1.
     """
     _validate(z_t, y_g, soft_ratio, temperature)
-    return _effective_jit(*_broadcast(z_t, y_g, soft_ratio, temperature))
+    return _effective_jit(*_broadcast_named(z_t=z_t, y_g=y_g, soft_ratio=soft_ratio,
+                                            temperature=temperature))
+
+
+def _broadcast_named(**args):
+    """:func:`_broadcast`, with a ValueError that names the arguments whose shapes clash."""
+    try:
+        return _broadcast(*args.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {jnp.shape(v)}" for k, v in args.items())
+        raise ValueError(f"arguments must broadcast against each other; got shapes {shapes}.") from None
 
 
 # Compiled once per shape/dtype: called eagerly, the fori_loop of _solve_canonical is retraced
@@ -220,7 +230,7 @@ def correction_logits(
     evaluated in log space so that it is finite wherever the value is representable.
     """
     _validate(z_t, y_g, 1.0, temperature)
-    z_t, y_g, T = _broadcast(z_t, y_g, temperature)
+    z_t, y_g, T = _broadcast_named(z_t=z_t, y_g=y_g, temperature=temperature)
     ell = _logit(y_g)
     hi, lo = jnp.maximum(ell, z_t), jnp.minimum(ell, z_t)
     log_gap = _log_sigmoid_diff(hi, lo, jnp.abs(ell - z_t))   # log |y_g - sigma(z_t)|
