@@ -51,6 +51,8 @@ def _check_rhs(v, theta, name):
         raise ValueError(
             f"{name} must have last dimension N = {theta.shape[-1]} to match theta, got shape {v.shape}."
         )
+    if is_concrete(v) and not np.all(np.isfinite(np.asarray(v))):
+        raise ValueError(f"{name} contains NaN or inf.")
     return v
 
 
