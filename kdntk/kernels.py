@@ -46,6 +46,9 @@ def _kernel(net, x1, x2, get, block_rows):
         raise ValueError(f"x1 and x2 must have the same feature shape, got {x1.shape} and {x2.shape}.")
     if int(block_rows) != block_rows or block_rows < 1:
         raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}.")
+    from kdntk.memory import check_kernel_fits  # fail early, before allocating (issue 6)
+
+    check_kernel_fits(net, x1.shape[0], x2.shape[0], x1.dtype, block_rows)
     return _blocked_kernel(net, x1, x2, get, int(min(block_rows, x1.shape[0])))
 
 

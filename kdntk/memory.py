@@ -10,7 +10,7 @@ compiled programs in tests/test_memory.py):
                         + kernel workspace (2 L + 2) b N
                         + 3 R N  (effective logits, dz, triangular solve; R right-hand sides)
                         + 2 N^2                       if init == "prior"  (eigh of the NNGP)
-                        + 1.25 P + 2 N m               if init == "network" (P parameters of
+                        + 1.75 P + 2 N m               if init == "network" (P parameters of
                                                               the width-m student, activations)
     a batch:            one trial (trials run sequentially) + K R N for the stacked outputs.
 
@@ -32,6 +32,7 @@ __all__ = [
     "data_inefficiency_bytes",
     "device_memory_bytes",
     "check_fits",
+    "check_kernel_fits",
 ]
 
 _DEFAULT_DEPTH = 5  # workspace assumed for networks without an ("mlp", depth, width, ...) spec
@@ -94,7 +95,7 @@ def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int 
         elems += 2 * n * n
     elif init == "network":
         params = input_dim * width + (depth - 1) * width * width + width + depth * width + 1
-        elems += int(1.25 * params) + 2 * n * width
+        elems += int(1.75 * params) + 2 * n * width
     elems += trials_per_device * (num_rhs * n + n * input_dim)
     return _itemsize(dtype) * int(elems)
 
@@ -143,3 +144,10 @@ def check_fits(nbytes: int, device: jax.Device | None = None, *, what: str = "re
             f"({avail / 2**30:.2f} GiB) are available. Reduce N or trial_batch, use more "
             "devices, or use float32."
         )
+
+
+def check_kernel_fits(net, n1: int, n2: int, dtype, block_rows: int) -> None:
+    """Raise :class:`InsufficientMemoryError` if an (n1, n2) kernel of ``net`` cannot fit."""
+    depth, _ = _depth_width(net)
+    need = kernel_bytes(n1, n2, dtype=dtype, block_rows=block_rows, depth=depth)
+    check_fits(need, what=f"an ({n1}, {n2}) {np.dtype(dtype).name} kernel")

@@ -1,0 +1,62 @@
+"""The memory model against XLA's memory analysis of the compiled programs and x.nbytes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import kdntk
+from kdntk.inefficiency import _trial_paths
+from kdntk.kernels import _blocked_kernel
+from kdntk.memory import (InsufficientMemoryError, check_fits, data_inefficiency_bytes,
+                          device_memory_bytes, kernel_bytes)
+
+
+def _compiled_bytes(compiled):
+    m = compiled.memory_analysis()
+    return m.output_size_in_bytes, m.temp_size_in_bytes + m.output_size_in_bytes + m.argument_size_in_bytes
+
+
+@pytest.mark.parametrize("depth,n,block", [(5, 384, 128)])
+def test_kernel_bytes_matches_nbytes_and_xla_memory_analysis(depth, n, block):
+    net = kdntk.mlp(depth)
+    x = jnp.ones((n, 2))
+    out, total = _compiled_bytes(_blocked_kernel.lower(net, x, x, ("nngp", "ntk"), block).compile())
+    result = kdntk.ntk(net, x, block_rows=block)
+    assert result.nbytes == n * n * 8
+    assert out == pytest.approx(2 * result.nbytes, rel=1e-3)  # the two returned kernels
+    est = kernel_bytes(n, n, dtype=np.float64, block_rows=block, depth=depth, num_kernels=2)
+    assert total <= est <= 1.5 * total
+
+
+@pytest.mark.parametrize("init", ["prior", "network"])
+def test_data_inefficiency_bytes_bounds_xla_memory_analysis(init):
+    n, k, rhos, block = 256, 2, jnp.linspace(0.1, 0.9, 4), 64
+    net = kdntk.mlp(3)
+    task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
+    f = jax.jit(lambda xs, keys, rho: _trial_paths(task, None, net, xs, keys, rho, jnp.asarray(1.0),
+                                                   jnp.asarray(1.0), init, block))
+    xs, keys = jnp.ones((k, n, 2)), jax.random.split(jax.random.key(0), k)
+    _, total = _compiled_bytes(f.lower(xs, keys, rhos).compile())
+    est = data_inefficiency_bytes(n, trials_per_device=k, num_rhs=4, block_rows=block, init=init)
+    assert total <= est <= 2.0 * total
+
+
+def test_check_fits_names_bytes_needed():
+    check_fits(10, available=100)
+    with pytest.raises(InsufficientMemoryError, match="1,000 bytes"):
+        check_fits(1000, available=100, what="test")
+    assert device_memory_bytes() is None or device_memory_bytes() > 0
+
+
+def test_data_inefficiency_fails_early_when_kernel_cannot_fit():
+    task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
+    with pytest.raises(InsufficientMemoryError, match="bytes") as err:
+        kdntk.data_inefficiency(task, kdntk.mlp(3), [10**6], key=jax.random.key(1), num_trials=2)
+    assert isinstance(err.value, ValueError)
+
+
+def test_ntk_fails_early_when_kernel_cannot_fit():
+    # A (10^6, 10^6) float32 kernel needs 4 TB; nothing is allocated before the error.
+    with pytest.raises(InsufficientMemoryError, match="kernel"):
+        kdntk.ntk(kdntk.mlp(3), jnp.zeros((10**6, 2), jnp.float32))
