@@ -65,6 +65,7 @@ from kdntk.losses import binary_cross_entropy as binary_cross_entropy
 from kdntk.losses import distillation_loss as distillation_loss
 from kdntk.losses import distillation_loss_grad as distillation_loss_grad
 from kdntk.losses import distillation_loss_per_sample as distillation_loss_per_sample
+from kdntk.memory import InsufficientMemoryError as InsufficientMemoryError
 from kdntk.networks import Network as Network
 from kdntk.networks import mlp as mlp
 from kdntk.risk import TransferRisk as TransferRisk
@@ -80,6 +81,7 @@ from kdntk.risk_bound import ntk_reverse_angle_cdf as ntk_reverse_angle_cdf
 from kdntk.risk_bound import ntk_risk_bound as ntk_risk_bound
 from kdntk.risk_bound import oracle_norm_estimate as oracle_norm_estimate
 from kdntk.risk_bound import vacuous_threshold as vacuous_threshold
+from kdntk.sharding import trial_mesh as trial_mesh
 from kdntk.solve import cholesky as cholesky
 from kdntk.solve import predict as predict
 from kdntk.solve import theta_angle as theta_angle
@@ -106,6 +108,7 @@ __all__ = [
     "Eigensystem",
     "FlowTeacher",
     "HardLabelEffect",
+    "InsufficientMemoryError",
     "KernelError",
     "Network",
     "NumericalError",
@@ -186,6 +189,7 @@ __all__ = [
     "train_teacher",
     "transfer_risk",
     "transfer_risk_curve",
+    "trial_mesh",
     "unsigned_angle",
     "vacuous_threshold",
     "weight_norm",
