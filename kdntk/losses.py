@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from kdntk._checks import check_range
+
 __all__ = [
     "sigmoid",
     "binary_cross_entropy",
@@ -24,6 +26,12 @@ __all__ = [
 ]
 
 sigmoid = jax.nn.sigmoid
+
+
+def _validate(soft_ratio, temperature):
+    # Concrete arguments only (check_range skips tracers): rho in [0, 1], T > 0.
+    check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
+    check_range(temperature, "temperature", low=0.0, low_open=True)
 
 
 def binary_cross_entropy(p: ArrayLike, logits: ArrayLike) -> Array:
@@ -50,7 +58,11 @@ def distillation_loss_per_sample(
 
     Returns:
       rho H(sigma(z_t / T), sigma(z_s / T)) + (1 - rho) H(y_g, sigma(z_s)), broadcast shape.
+
+    Raises:
+      ValueError: soft_ratio outside [0, 1] or temperature <= 0 (concrete arguments).
     """
+    _validate(soft_ratio, temperature)
     soft = binary_cross_entropy(sigmoid(jnp.asarray(z_t) / temperature), jnp.asarray(z_s) / temperature)
     hard = binary_cross_entropy(y_g, z_s)
     return soft_ratio * soft + (1 - soft_ratio) * hard
@@ -72,6 +84,7 @@ def distillation_loss_grad(z_s, z_t, y_g, soft_ratio, temperature) -> Array:
 
     Its root in z_s is the effective student logit (:func:`kdntk.effective_logits`).
     """
+    _validate(soft_ratio, temperature)
     z_s, z_t = jnp.asarray(z_s), jnp.asarray(z_t)
     soft = sigmoid(z_s / temperature) - sigmoid(z_t / temperature)
     return soft_ratio / temperature * soft + (1 - soft_ratio) * (sigmoid(z_s) - y_g)
