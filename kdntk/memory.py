@@ -59,7 +59,8 @@ def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = 256,
     """Peak bytes of a blocked closed-form kernel evaluation: result + one block's workspace.
 
     Args:
-      n1, n2: the kernel's shape (n1, n2).
+      n1: rows of the kernel.
+      n2: columns of the kernel.
       dtype: compute dtype.
       block_rows: rows per block (b).
       depth: hidden layers L of the MLP (workspace (2 L + 2) b n2 elements).
@@ -84,7 +85,9 @@ def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int 
       block_rows: kernel rows per block.
       dtype: compute dtype.
       init: "network", "prior" or "zero" (see data_inefficiency).
-      depth, width, input_dim: the student MLP's L, m and d.
+      depth: the student MLP's hidden layers L.
+      width: its hidden width m.
+      input_dim: the input dimension d.
 
     Returns:
       Bytes, an int.
