@@ -85,55 +85,60 @@ class OracleNorm(NamedTuple):
     """Estimate of ||dw*|| from the path ||dw_n||, n = 1..N.
 
     Attributes:
-      estimate: sqrt(||dw_N||^2 + tail); inf when the increments do not decay faster than 1/n
-        (||dw_n|| diverges, e.g. hard labels).
+      estimate: sqrt(||dw_N||^2 + tail); inf when the growth per doubling of n does not shrink
+        (||dw_n|| has not converged or diverges, e.g. hard labels).
       lower: ||dw_N||, a strict lower bound (||P_Phi dw*|| <= ||dw*||).
-      tail: the extrapolated missing sum_{m >= N} (||dw_{m+1}||^2 - ||dw_m||^2).
-      exponent: b of the fitted increments ||dw_{n+1}||^2 - ||dw_n||^2 ~ A n^-(1 + b).
+      tail: the extrapolated missing ||dw*||^2 - ||dw_N||^2.
+      ratio: the fitted factor r = D_{k+1} / D_k between the growths of ||dw_n||^2 over successive
+        doublings of n (power law s_n = A - B n^-b gives r = 2^-b).
     """
 
     estimate: Array
     lower: Array
     tail: Array
-    exponent: Array
+    ratio: Array
 
 
-def oracle_norm_estimate(norm_path: Float[ArrayLike, " N"], *, fit_fraction: float = 0.5) -> OracleNorm:
-    """||dw*|| = lim_n ||dw_n||, extrapolated from a power-law fit of the path's increments.
+def oracle_norm_estimate(norm_path: Float[ArrayLike, " N"], *, num_doublings: int = 3) -> OracleNorm:
+    """||dw*|| = lim_n ||dw_n||, extrapolated geometrically over doublings of n (docs/ntk_risk_bound.md).
 
-    The squared norms s_n = ||dw_n||^2 are non-decreasing in n (Lemma 1 of 002 / nested
-    projections) with s_n -> ||dw*||^2. On the last ``fit_fraction`` of the path the increments
-    Delta_n = s_{n+1} - s_n are fitted by least squares as log Delta_n = a - (1 + b) log n, and the
-    unseen remainder is sum_{m >= N} Delta_m ~ e^a N^-b / b. If fewer than 3 increments are
-    positive (the path has converged, e.g. a linear kernel with n >= d) the tail is 0. The error
-    of the estimate is of the order of ``tail`` (the fitted model's own uncertainty); ``lower`` is
-    a guaranteed lower bound. Pass the mean path over trials for a less noisy fit.
+    The squared norms s_n = ||dw_n||^2 of nested data sets are non-decreasing with limit
+    ||dw*||^2. Let D_k = s_{N / 2^(k-1)} - s_{N / 2^k} be the growth over the k-th last doubling of
+    n. If s_n = A - B n^-b, then D_{k} = r D_{k+1} exactly, with r = 2^-b < 1, and the missing
+    tail is D_1 r / (1 - r). kdntk fits log D over the last ``num_doublings`` doublings by least
+    squares; r >= 1 (no convergence yet) gives an infinite estimate, D_1 = 0 (converged, e.g. a
+    linear kernel once w* is in the span) a zero tail. Growth over doublings averages the noisy
+    per-point increments. The error is that of the power-law model; ``lower`` is guaranteed.
 
     Args:
-      norm_path: ||dw_n|| for n = 1..N, e.g. ``kdntk.weight_norm_path(theta, z_eff)``.
-      fit_fraction: the fraction of the path (its end) used for the fit, in (0, 1].
+      norm_path: ||dw_n|| for n = 1..N, e.g. ``kdntk.weight_norm_path(theta, z_eff)`` (pass the
+        mean over trials for less noise).
+      num_doublings: doublings used for the fit, >= 2 (needs N >= 2^num_doublings).
 
     Raises:
-      ValueError: a path that is not 1-D with N >= 4, or a decreasing path (wrong ordering).
+      ValueError: a path that is not 1-D or too short, or a decreasing path (wrong ordering).
     """
     path = check_inputs(norm_path, "norm_path", ndim=1)
-    check_range(fit_fraction, "fit_fraction", low=0.0, high=1.0, low_open=True)
+    if int(num_doublings) != num_doublings or num_doublings < 2:
+        raise ValueError(f"num_doublings must be an integer >= 2, got {num_doublings!r}.")
     s = np.asarray(path, float) ** 2
-    if s.size < 4:
-        raise ValueError(f"norm_path needs N >= 4 entries, got {s.size}.")
-    inc = np.diff(s)
-    if np.any(inc < -1e-8 * s[-1]):
+    N = s.size
+    if N < 2 ** num_doublings:
+        raise ValueError(f"norm_path needs N >= 2^num_doublings = {2 ** num_doublings} entries, got {N}.")
+    if np.any(np.diff(s) < -1e-8 * s[-1]):
         raise ValueError("norm_path decreases: it must be ||dw_n|| of NESTED data sets, n = 1..N.")
-    n = np.arange(1, s.size)
-    start = int(np.floor((1 - fit_fraction) * (s.size - 1)))
-    keep = (n > start) & (inc > 1e-12 * s[-1])
+    ends = [N // 2**k for k in range(num_doublings + 1)]            # N, N/2, N/4, ...
+    D = np.array([s[ends[k] - 1] - s[ends[k + 1] - 1] for k in range(num_doublings)])  # D_1 first
     lower = float(np.sqrt(s[-1]))
-    if keep.sum() < 3:
-        return OracleNorm(*map(jnp.asarray, (lower, lower, 0.0, np.inf)))
-    slope, a = np.polyfit(np.log(n[keep]), np.log(inc[keep]), 1)
-    b = -slope - 1.0
-    tail = np.exp(a) * float(s.size) ** (-b) / b if b > 0 else np.inf
-    return OracleNorm(*map(jnp.asarray, (np.sqrt(s[-1] + tail), lower, tail, b)))
+    if D[0] <= 1e-12 * s[-1]:
+        return OracleNorm(*map(jnp.asarray, (lower, lower, 0.0, 0.0)))
+    if np.any(D <= 0):
+        return OracleNorm(*map(jnp.asarray, (np.inf, lower, np.inf, np.inf)))
+    # log D_k = c - k log r  (D_1 is the most recent doubling)
+    slope = np.polyfit(np.arange(num_doublings), np.log(D), 1)[0]
+    r = float(np.exp(-slope))
+    tail = D[0] * r / (1 - r) if r < 1 - 1e-9 else np.inf  # r = 1 to rounding: no convergence
+    return OracleNorm(*map(jnp.asarray, (np.sqrt(s[-1] + tail), lower, tail, r)))
 
 
 def ntk_alpha_bar(norm_path: Float[ArrayLike, "... N"], *, oracle_norm: float) -> Float[Array, "... N"]:

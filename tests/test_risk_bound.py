@@ -52,13 +52,22 @@ def test_oracle_norm_exact_when_path_converged_linear_kernel():
     assert float(est.tail) == 0.0
 
 
-def test_oracle_norm_extrapolates_power_law_path():
-    n = np.arange(1, 401)
-    s = 4.0 - 3.0 * n**-0.7  # ||dw_n||^2 -> 4, ||dw*|| = 2
+def test_oracle_norm_extrapolates_power_law_path_exactly():
+    n = np.arange(1, 513)
+    s = 4.0 - 3.0 * n**-0.7  # ||dw_n||^2 -> 4, ||dw*|| = 2; growth per doubling shrinks by 2^-0.7
     est = kdntk.oracle_norm_estimate(np.sqrt(s))
     assert est.lower < 2.0
-    assert abs(float(est.estimate) - 2.0) < 0.1 * (2.0 - float(est.lower))
-    np.testing.assert_allclose(est.exponent, 0.7, rtol=0.05)
+    np.testing.assert_allclose(est.estimate, 2.0, rtol=1e-9)
+    np.testing.assert_allclose(est.ratio, 2.0**-0.7, rtol=1e-9)
+    # a noisy path (independent +-10% noise on the per-point increments) still lands close
+    rng = np.random.default_rng(0)
+    big = np.arange(1, 2**20 + 1)
+    inc = np.diff(4.0 - 3.0 * big**-0.7, prepend=1.0) * rng.uniform(0.9, 1.1, size=big.size)
+    truth = np.sqrt(np.sum(inc) + 3.0 * (2.0**20) ** -0.7)  # the noisy path's own limit
+    noisy = kdntk.oracle_norm_estimate(np.sqrt(np.cumsum(inc[:512])))
+    assert abs(float(noisy.estimate) - truth) < 0.2 * (truth - float(noisy.lower))
+    # a path that keeps growing like log n has no finite limit
+    assert not np.isfinite(float(kdntk.oracle_norm_estimate(np.sqrt(np.log(n) + 1.0)).estimate))
     with pytest.raises(ValueError, match="decreases"):
         kdntk.oracle_norm_estimate(np.sqrt(s)[::-1])
 
