@@ -140,7 +140,7 @@ def transfer_risk_curve(
     soft_ratio=1.0,
     temperature=1.0,
     reduction: float = 1.0,
-    init: str = "prior",
+    init: str = "zero",
     input_dim: int = 2,
     input_std: float = INPUT_STD,
     dtype: Any = jnp.float64,
@@ -164,8 +164,9 @@ def transfer_risk_curve(
       labels: y_g(x) on the training points; default 1{z_t > 0}.
       soft_ratio, temperature: rho in [0, 1] and T > 0, scalars or 1-D (axis R).
       reduction: r of 003 S4 (z_t = r target(x)).
-      init: the student's initial function: "prior" (NNGP sample on train and test points
-        jointly), "network" (a finite draw of ``net``) or "zero".
+      init: the student's initial function: "zero" (the bias-free student z = (dw - dw_z)^T phi(x)
+        to which Sec. 3 reduces the problem; the default), "prior" (an NNGP sample on train and
+        test points jointly) or "network" (a finite draw of ``net``).
       input_dim, input_std: input distribution.
       dtype: float64 by default (computed under ``jax.enable_x64``).
 

@@ -3,6 +3,7 @@ solves; the pointwise correction of Sec. 5 and the cut-off approximation of Sec.
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import kdntk
 
@@ -87,3 +88,33 @@ def test_cutoff_approximation_is_close_and_exact_far_from_threshold():
     rho = 0.5
     expected = np.log(1 / rho) / np.log((1 - rho / 2) / (rho / 2))
     np.testing.assert_allclose(float(kdntk.cutoff_error(far, rho, 1.0)), expected, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_projection_sign_flips_as_the_teacher_improves():
+    """000 Fig. 5 right at CPU size. Oracle: a trained CPU teacher; imperfect teachers: a second
+    network trained on the oracle's hard labels, stopped at epochs 4 and 1024 (T = 1, r = 0.3).
+    Measured (20 trials, n = 16 / 64 / 256): epoch 4: +10.4 +- 1.7 / +19.2 +- 1.7 / +33.1 +- 1.3;
+    epoch 1024: -0.003 +- 0.008 / -0.033 +- 0.018 / -0.053 +- 0.021 (negative, ~2.5 SE)."""
+    import dataclasses
+
+    import jax
+
+    gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=4)
+    oracle = kdntk.train_teacher(gt, jax.random.key(1), config=kdntk.CPU)
+    oracle = oracle.teacher(len(oracle) - 1)
+    cfg = dataclasses.replace(kdntk.CPU, learning_rate=1e-2, num_epochs=1024)
+    snaps = kdntk.train_teacher(oracle, jax.random.key(2), config=cfg, stop_epochs=[4, 1024])
+    net, sizes, out = kdntk.mlp(3), np.array([16, 64, 256]), []
+    for k in range(20):
+        x = kdntk.tasks.sample_inputs(jax.random.key(100 + k), 256)
+        z_t = snaps.logits(x)
+        z_g = jnp.broadcast_to(oracle(x), z_t.shape)
+        y_g = (z_g > 0).astype(x.dtype)
+        eff = kdntk.hard_label_effect_path(kdntk.ntk(net, x), z_t, y_g, z_g)
+        out.append(np.asarray(eff.projection)[:, sizes - 1])
+    out = np.array(out)
+    mean, se = out.mean(0), out.std(0, ddof=1) / np.sqrt(len(out))
+    assert np.all(mean[0] > 3 * se[0])                 # a poor teacher: hard labels help
+    assert np.all(mean[0] - mean[1] > 3 * se[0])       # the effect shrinks as the teacher improves
+    assert mean[1, -1] < 0                              # and turns negative (see docstring: ~2.5 SE)
