@@ -162,12 +162,14 @@ def transfer_risk_curve(
       num_test: M held-out points per trial.
       ground_truth: f_g for ``error``; default ``target`` (a perfect teacher).
       labels: y_g(x) on the training points; default 1{z_t > 0}.
-      soft_ratio, temperature: rho in [0, 1] and T > 0, scalars or 1-D (axis R).
+      soft_ratio: rho in [0, 1], scalar or 1-D (axis R).
+      temperature: T > 0, scalar or 1-D (broadcast against soft_ratio).
       reduction: r of 003 S4 (z_t = r target(x)).
       init: the student's initial function: "zero" (the bias-free student z = (dw - dw_z)^T phi(x)
         to which Sec. 3 reduces the problem; the default), "prior" (an NNGP sample on train and
         test points jointly) or "network" (a finite draw of ``net``).
-      input_dim, input_std: input distribution.
+      input_dim: d of the inputs.
+      input_std: standard deviation of the inputs N(0, std^2 I).
       dtype: float64 by default (computed under ``jax.enable_x64``).
 
     Returns:
