@@ -46,6 +46,16 @@ from kdntk.imperfect import cutoff_error as cutoff_error
 from kdntk.imperfect import hard_label_effect as hard_label_effect
 from kdntk.imperfect import hard_label_effect_path as hard_label_effect_path
 from kdntk.imperfect import student_oracle_cosine as student_oracle_cosine
+from kdntk.gradient_space import ChannelClassifier as ChannelClassifier
+from kdntk.gradient_space import channel_accuracy as channel_accuracy
+from kdntk.gradient_space import channel_logits as channel_logits
+from kdntk.gradient_space import class_cosines as class_cosines
+from kdntk.gradient_space import gradient_sign_fraction as gradient_sign_fraction
+from kdntk.gradient_space import support_agreement_fraction as support_agreement_fraction
+from kdntk.gradient_space import train_channel_classifier as train_channel_classifier
+from kdntk.gradient_theorem import GradientQuality as GradientQuality
+from kdntk.gradient_theorem import gradient_quality as gradient_quality
+from kdntk.gradient_theorem import similarity_probabilities as similarity_probabilities
 from kdntk.inefficiency import DataInefficiency as DataInefficiency
 from kdntk.inefficiency import data_inefficiency as data_inefficiency
 from kdntk.inefficiency import student_logit_changes as student_logit_changes
@@ -103,10 +113,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CPU",
+    "ChannelClassifier",
     "DataInefficiency",
     "Deviations",
     "Eigensystem",
     "FlowTeacher",
+    "GradientQuality",
     "HardLabelEffect",
     "InsufficientMemoryError",
     "KernelError",
@@ -124,7 +136,10 @@ __all__ = [
     "approximate_distillation_bound",
     "balanced_init",
     "binary_cross_entropy",
+    "channel_accuracy",
+    "channel_logits",
     "cholesky",
+    "class_cosines",
     "correction_logits",
     "cutoff_error",
     "cutoff_logits",
@@ -144,6 +159,8 @@ __all__ = [
     "flow_teacher",
     "gradient_flow",
     "gradient_flow_predict",
+    "gradient_quality",
+    "gradient_sign_fraction",
     "hard_label_effect",
     "hard_label_effect_path",
     "inefficiency_by_epoch",
@@ -176,16 +193,19 @@ __all__ = [
     "reverse_angle_cdf",
     "reverse_cdf",
     "signed_angle",
+    "similarity_probabilities",
     "sparsification_theorem",
     "sparsifier",
     "student_logit_changes",
     "student_oracle_cosine",
+    "support_agreement_fraction",
     "switched_flow",
     "tasks",
     "teacher_student_deviations",
     "theta_angle",
     "theta_cosine",
     "theta_inner",
+    "train_channel_classifier",
     "train_teacher",
     "transfer_risk",
     "transfer_risk_curve",

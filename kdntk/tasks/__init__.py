@@ -2,6 +2,8 @@
 
 from kdntk.tasks._kappa import kappa_reverse_cdf as kappa_reverse_cdf
 from kdntk.tasks._kappa import kappa_task as kappa_task
+from kdntk.tasks._class_similarity import ClassSimilarityData as ClassSimilarityData
+from kdntk.tasks._class_similarity import class_similarity_dataset as class_similarity_dataset
 from kdntk.tasks._synthetic import INPUT_STD as INPUT_STD
 from kdntk.tasks._synthetic import GaussianMixture as GaussianMixture
 from kdntk.tasks._synthetic import HardLabels as HardLabels
@@ -16,12 +18,14 @@ from kdntk.tasks._synthetic import sign_flip as sign_flip
 from kdntk.tasks._synthetic import zero_function as zero_function
 
 __all__ = [
-    "INPUT_STD",
+    "ClassSimilarityData",
     "GaussianMixture",
     "HardLabels",
+    "INPUT_STD",
     "RandomLogits",
     "SignFlip",
     "ZeroFunction",
+    "class_similarity_dataset",
     "gaussian_mixture",
     "hard_labels",
     "kappa_reverse_cdf",
