@@ -147,7 +147,8 @@ def switched_flow(
 
     Args:
       theta: Theta(X, X), shape (N, N).
-      y_first, y_second: targets before / after the switch, same shape (N,) or (N, K).
+      y_first: targets before the switch, shape (N,) or (N, K).
+      y_second: targets after the switch, same shape as y_first.
       t: times >= 0, shape (T,).
       t_switch: switching time t_s >= 0.
       theta_test_train: optional Theta(X_test, X), shape (M, N).

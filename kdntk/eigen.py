@@ -168,7 +168,10 @@ def distilled_flow_predict(
 
     Args:
       theta_test_train: Theta(x_test, X), shape (M, N).
-      theta, y, t, t_teacher: as in :func:`distilled_flow`.
+      theta: Theta(X, X), shape (N, N).
+      y: targets, (N,) or (N, K).
+      t: student time(s) >= 0.
+      t_teacher: teacher stopping time(s) >= 0.
 
     Returns:
       Shape broadcast(t, t_teacher).shape + (M,) + y.shape[1:].
@@ -196,7 +199,9 @@ def linear_flow_weights(
 
     Args:
       x: design matrix X (or features phi(X)), shape (N, P); X X^T should be invertible.
-      y, t, t_teacher: as in :func:`distilled_flow`.
+      y: targets, (N,) or (N, K).
+      t: student time(s) >= 0.
+      t_teacher: teacher stopping time(s) >= 0 (inf: standalone).
 
     Returns:
       Shape broadcast(t, t_teacher).shape + (P,) + y.shape[1:].
@@ -229,7 +234,8 @@ def weight_projections(
     Args:
       theta: Theta = Phi Phi^T, shape (N, N).
       y: targets, (N,) or (N, K).
-      t, t_teacher: as in :func:`distilled_flow`.
+      t: student time(s) >= 0.
+      t_teacher: teacher stopping time(s) >= 0 (inf: standalone).
       directions: indices k (0 = top) to return; default all.
 
     Returns:

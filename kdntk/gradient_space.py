@@ -59,7 +59,8 @@ def gradient_sign_fraction(
     (001 App. C.5, Lemma B.3 Eq. 25). Pairs with x_k = 0 carry no gradient and are not counted.
 
     Args:
-      inputs: (n, K, D). class_vectors: (K, D).
+      inputs: x, shape (n, K, D).
+      class_vectors: mu, shape (K, D).
       targets: one-hot labels or teacher probabilities, (n, K).
       probs: the model's current probabilities p, (n, K).
     """
@@ -130,7 +131,9 @@ def train_channel_classifier(
       key: PRNG key for the shuffles.
       inputs: x, shape (n, K, D).
       targets: probability vectors, shape (n, K).
-      epochs, batch_size, learning_rate: Adam schedule (paper: 10, 128, 0.1).
+      epochs: passes over the data (paper: 10).
+      batch_size: paper 128.
+      learning_rate: Adam step size (paper 0.1).
       temperature: T > 0.
       init: initial weights (K, D); default zeros.
 

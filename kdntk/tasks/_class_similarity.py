@@ -130,7 +130,8 @@ def class_similarity_dataset(
       margin: a in x = a mu + (1 - a) z (0.01).
       num_similar: similar non-target classes per point (3).
       similar_scale: 0.8: similar scores are similar_scale * b * s_y, b ~ Beta(beta_a, beta_b).
-      beta_a, beta_b: Beta parameters (4, 1).
+      beta_a: first Beta parameter (4).
+      beta_b: second Beta parameter (1).
       scaling: "score" (default; the property the paper states) or "literal" (the text's formula).
       replace: draw similar classes with replacement (see module doc).
       class_vectors: optional fixed mu, shape (K, D) (e.g. to sample a test set for the same task).
