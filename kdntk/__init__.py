@@ -59,6 +59,7 @@ from kdntk.gradient_theorem import similarity_probabilities as similarity_probab
 from kdntk.inefficiency import DataInefficiency as DataInefficiency
 from kdntk.inefficiency import data_inefficiency as data_inefficiency
 from kdntk.inefficiency import student_logit_changes as student_logit_changes
+from kdntk.random_features import random_relu_features as random_relu_features
 from kdntk.kernels import empirical_ntk as empirical_ntk
 from kdntk.kernels import nngp as nngp
 from kdntk.kernels import ntk as ntk
@@ -190,6 +191,7 @@ __all__ = [
     "polynomial_bound",
     "predict",
     "prefix_predictions",
+    "random_relu_features",
     "reverse_angle_cdf",
     "reverse_cdf",
     "signed_angle",

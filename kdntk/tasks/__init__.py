@@ -4,6 +4,8 @@ from kdntk.tasks._kappa import kappa_reverse_cdf as kappa_reverse_cdf
 from kdntk.tasks._kappa import kappa_task as kappa_task
 from kdntk.tasks._class_similarity import ClassSimilarityData as ClassSimilarityData
 from kdntk.tasks._class_similarity import class_similarity_dataset as class_similarity_dataset
+from kdntk.tasks._mnist_standin import NoisyImages as NoisyImages
+from kdntk.tasks._mnist_standin import noisy_mnist_standin as noisy_mnist_standin
 from kdntk.tasks._synthetic import INPUT_STD as INPUT_STD
 from kdntk.tasks._synthetic import GaussianMixture as GaussianMixture
 from kdntk.tasks._synthetic import HardLabels as HardLabels
@@ -22,6 +24,7 @@ __all__ = [
     "GaussianMixture",
     "HardLabels",
     "INPUT_STD",
+    "NoisyImages",
     "RandomLogits",
     "SignFlip",
     "ZeroFunction",
@@ -30,6 +33,7 @@ __all__ = [
     "hard_labels",
     "kappa_reverse_cdf",
     "kappa_task",
+    "noisy_mnist_standin",
     "random_logits",
     "sample_inputs",
     "sign_flip",
