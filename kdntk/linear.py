@@ -243,8 +243,8 @@ def deep_linear_flow(
       R = num_steps // record_every.
 
     Raises:
-      ValueError: bad shapes or step counts. NumericalError-free: non-finite weights (a too
-        large step) raise ValueError naming step_size.
+      ValueError: bad shapes or step counts, or non-finite weights after the run (a step too
+        large for the data), naming step_size.
     """
     x = check_inputs(x, "x")
     targets = check_inputs(targets, "targets", ndim=1)
