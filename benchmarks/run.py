@@ -66,7 +66,7 @@ def parse(argv=None):
     return args, conf, only
 
 
-def run(conf, only, log=print) -> list[dict]:
+def run(conf, only, log=print, save=None) -> list[dict]:
     import bench_effective
     import bench_kernels
     import bench_pipeline
@@ -93,6 +93,8 @@ def run(conf, only, log=print) -> list[dict]:
                 r["gflops"] = r["N"] ** 3 / 3 / r["median_s"] / 1e9  # factorization rate
         rows += new
         log(f"{name}: {len(new)} rows in {time.perf_counter() - t0:.1f} s")
+        if save is not None:
+            save(rows)  # partial results survive an interrupted run
     return rows
 
 
@@ -109,9 +111,11 @@ def main(argv=None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     env = environment()
     print(json.dumps(env))
-    rows = run(conf, only)
-    write_csv(rows, out / "results.csv")
-    write_markdown(rows, env, out / "results.md", quick=args.quick)
+    def save(rows):
+        write_csv(rows, out / "results.csv")
+        write_markdown(rows, env, out / "results.md", quick=args.quick)
+
+    rows = run(conf, only, save=save)
     (out / "environment.json").write_text(json.dumps({**env, "config": conf}, indent=1))
     plot(rows, out)
     print("\n".join(summary(rows)))
