@@ -32,15 +32,15 @@ def test_earlier_stopped_flow_teacher_has_lower_inefficiency_slope():
     Gaussian mixture, stopped at t = 1e-3 and t = 10; student mlp(3), rho = 1, init zero. The slope
     of ln E||dw_n|| between n = 16 and 96, paired by trial, is the low-noise form of I(n).
     Measured (40 trials): t = 1e-3: 0.020 +- 0.001, t = 0.1: 0.153 +- 0.007, t = 10: 0.338 +- 0.019;
-    paired difference (10 vs 1e-3) 0.32 +- 0.02."""
+    paired difference (10 vs 1e-3) 0.32 +- 0.02. The test uses n = 12 and 64, 10 trials."""
     gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=4)
     x = kdntk.tasks.sample_inputs(jax.random.key(1), 256)
     y = jnp.where(gt(x) > 0, 1.0, -1.0)
     slopes = []
     for t in (1e-3, 10.0):
         teacher = kdntk.flow_teacher(kdntk.mlp(5), x, y, t)
-        res = kdntk.data_inefficiency(teacher, kdntk.mlp(3), [16, 96], key=jax.random.key(3),
-                                      num_trials=16, init="zero")
-        slopes.append(np.log(np.asarray(res.norms)[:, 1] / np.asarray(res.norms)[:, 0]) / np.log(6.0))
+        res = kdntk.data_inefficiency(teacher, kdntk.mlp(3), [12, 64], key=jax.random.key(3),
+                                      num_trials=10, init="zero")
+        slopes.append(np.log(np.asarray(res.norms)[:, 1] / np.asarray(res.norms)[:, 0]) / np.log(64 / 12))
     diff = slopes[1] - slopes[0]
     assert diff.mean() > 5 * diff.std(ddof=1) / np.sqrt(diff.size), (np.mean(slopes, 1), diff.mean())

@@ -79,12 +79,13 @@ def test_flow_teacher_matches_matrix_exponential():
 
 
 def test_snapshot_is_a_data_inefficiency_target_compiled_once():
-    snaps = kdntk.train_teacher(_ground_truth(), jax.random.key(6), config=TINY, stop_epochs=[3, 6])
+    # Same config and number of stops as the loop test: the compiled training is reused.
+    snaps = kdntk.train_teacher(_ground_truth(), jax.random.key(6), config=TINY, stop_epochs=[0, 2, 5, 6])
     net = kdntk.mlp(2)
     kw = dict(key=jax.random.key(7), num_trials=2, init="zero")
     first = kdntk.inefficiency_by_epoch(snaps, net, [2, 3], **kw)
     # Oracle: the same analysis with a plain closure over each snapshot's parameters.
-    for i in range(2):
+    for i in (1, 3):
         p = jax.tree_util.tree_map(lambda a: a[i], snaps.params)
         ref = kdntk.data_inefficiency(lambda x: TINY.reduction * TINY.network().apply_fn(p, x)[:, 0],
                                       net, [2, 3], **kw)
