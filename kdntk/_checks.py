@@ -49,7 +49,8 @@ def check_inputs(x, name: str, *, ndim: int = 2):
         x = x.astype(jnp.result_type(float))
     if x.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {x.shape}.")
-    if is_concrete(x) and not bool(jnp.all(jnp.isfinite(x))):
+    # numpy, not jnp: inside a jit trace jnp would stage even a concrete (captured) array.
+    if is_concrete(x) and not np.all(np.isfinite(np.asarray(x))):
         raise ValueError(f"{name} contains NaN or inf.")
     return x
 
