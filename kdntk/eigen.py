@@ -111,6 +111,14 @@ def _targets(y, n):
     return y
 
 
+def _through_pseudo_inverse(left, lam, V, c, y_ndim):
+    """left V diag(1/lam) c (zero on null directions): Theta(x, X) Theta^+ or X^T (X X^T)^+ applied
+    to eigen-coefficients c of shape (..., N) or (..., N, K)."""
+    inv = jnp.where(lam > 0, 1.0 / jnp.where(lam > 0, lam, 1.0), 0.0)
+    B = left @ V * inv[None, :]
+    return jnp.einsum("mk,...k->...m", B, c) if y_ndim == 1 else jnp.einsum("mk,...kc->...mc", B, c)
+
+
 @jax.jit
 def _flow_coeffs(lam, V, y, t, tt):
     """Coefficients of f in the eigenbasis: alpha~_k (u_k^T y), shape t.shape + (N, *y.shape[1:])."""
@@ -183,9 +191,7 @@ def distilled_flow_predict(
         raise ValueError(f"theta_test_train must have shape (M, {V.shape[0]}), got {kxX.shape}.")
     t, tt = _times(t, t_teacher, V.dtype)
     c = _flow_coeffs(lam, V, y, t, tt)
-    inv = jnp.where(lam > 0, 1.0 / jnp.where(lam > 0, lam, 1.0), 0.0)
-    B = kxX @ V * inv[None, :]
-    return jnp.einsum("mk,...k->...m", B, c) if y.ndim == 1 else jnp.einsum("mk,...kc->...mc", B, c)
+    return _through_pseudo_inverse(kxX, lam, V, c, y.ndim)
 
 
 def linear_flow_weights(
@@ -211,9 +217,7 @@ def linear_flow_weights(
     y = _targets(y, lam.shape[0]).astype(V.dtype)
     t, tt = _times(t, t_teacher, V.dtype)
     c = _flow_coeffs(lam, V, y, t, tt)
-    inv = jnp.where(lam > 0, 1.0 / jnp.where(lam > 0, lam, 1.0), 0.0)
-    B = x.T @ V * inv[None, :]
-    return jnp.einsum("pk,...k->...p", B, c) if y.ndim == 1 else jnp.einsum("pk,...kc->...pc", B, c)
+    return _through_pseudo_inverse(x.T, lam, V, c, y.ndim)
 
 
 def weight_projections(
