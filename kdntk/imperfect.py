@@ -16,22 +16,33 @@ the norm of the oracle's projection onto span phi(X_n): then Eq. 12 is exactly t
 Eq. 11 (the paper's ||dw_g|| is the unprojected oracle norm, which only rescales by a positive
 constant and does not change the sign). By the all-prefix identity of :mod:`kdntk.solve`,
 <a, b>_Theta_n = sum_{i<n} (L^-1 a)_i (L^-1 b)_i, so every nested n comes from one factorization.
+
+Fig. 5 right (:func:`hard_label_effect_curve`) draws inputs per Monte-Carlo trial, factors the
+student's NTK once and reads P for every teacher (stopping epoch / time) and every nested n from
+that one factorization; all teachers of a trial share its inputs (common random numbers).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
-from jaxtyping import Array, ArrayLike, Float
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int
 
+from kdntk._checks import KernelError, check_range
+from kdntk._jit import filter_jit
 from kdntk.effective import correction_logits, cutoff_logits, effective_logits, label_smoothing_threshold
-from kdntk.solve import _check_rhs, _check_square, cholesky, theta_cosine
+from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
+from kdntk.networks import Network
+from kdntk.sharding import map_trials, pad_trials, trial_mesh
+from kdntk.solve import _check_rhs, _check_square, _cholesky, cholesky, theta_cosine
+from kdntk.tasks._synthetic import INPUT_STD
 
 __all__ = ["HardLabelEffect", "hard_label_effect", "hard_label_effect_path", "student_oracle_cosine",
-           "cutoff_error"]
+           "cutoff_error", "HardLabelCurve", "hard_label_effect_curve"]
 
 
 class HardLabelEffect(NamedTuple):
@@ -71,6 +82,15 @@ def _effect_path(L, dz_g, dz_t, dz_h):
     return HardLabelEffect(derivative, projection, g_h, g_t, t_t, t_h, g_g, g_t / jnp.sqrt(g_g * t_t))
 
 
+def _check_args(theta, z_t, y_g, z_g, z0):
+    """theta as one (N, N) matrix; z_t, y_g, z_g as (..., N) vectors; z0 broadcast to z_t."""
+    theta = _check_square(theta)
+    if theta.ndim != 2:
+        raise ValueError(f"theta must be a single (N, N) matrix, got shape {theta.shape}.")
+    z_t, y_g, z_g = (_check_rhs(v, theta, name) for v, name in ((z_t, "z_t"), (y_g, "y_g"), (z_g, "z_g")))
+    return theta, z_t, y_g, z_g, jnp.broadcast_to(jnp.asarray(z0, theta.dtype), z_t.shape)
+
+
 def hard_label_effect_path(
     theta: Float[ArrayLike, "n n"],
     z_t: Float[ArrayLike, "... n"],
@@ -93,11 +113,7 @@ def hard_label_effect_path(
     Returns:
       :class:`HardLabelEffect` whose entry [..., n - 1] belongs to the first n points.
     """
-    theta = _check_square(theta)
-    if theta.ndim != 2:
-        raise ValueError(f"theta must be a single (N, N) matrix, got shape {theta.shape}.")
-    z_t, y_g, z_g = (_check_rhs(v, theta, name) for v, name in ((z_t, "z_t"), (y_g, "y_g"), (z_g, "z_g")))
-    z0 = jnp.broadcast_to(jnp.asarray(z0, theta.dtype), z_t.shape)
+    theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     dz_h = correction_logits(z_t, y_g, temperature)
     return _effect_path(cholesky(theta), z_g - z0, z_t - z0, dz_h)
 
@@ -131,10 +147,8 @@ def student_oracle_cosine(
 
     Returns shape () or (R,) for 1-D ``soft_ratio``. rho = 0 needs soft labels y_g in (0, 1).
     """
-    theta = _check_square(theta)
+    theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     rho = jnp.asarray(soft_ratio, theta.dtype)
-    z_t, y_g, z_g = (jnp.asarray(v, theta.dtype) for v in (z_t, y_g, z_g))
-    z0 = jnp.broadcast_to(jnp.asarray(z0, theta.dtype), z_t.shape)
     z_eff = effective_logits(z_t[None, :], y_g[None, :], rho.reshape(-1, 1), temperature)
     cos = theta_cosine(theta, (z_g - z0)[None, :], z_eff - z0[None, :])
     return cos.reshape(rho.shape)
@@ -147,3 +161,137 @@ def cutoff_error(z_t: Float[ArrayLike, "..."], soft_ratio, temperature=1.0) -> F
     z_eff = effective_logits(z_t, (z_t > 0).astype(z_t.dtype), soft_ratio, temperature)
     t = label_smoothing_threshold(soft_ratio, temperature)
     return jnp.max(jnp.abs(z_eff - cutoff_logits(z_t, soft_ratio, temperature))) / t
+
+
+class HardLabelCurve(NamedTuple):
+    """Fig. 5 right: Theorem 2 against teacher (E) and sample size (S), over K trials.
+
+    Attributes:
+      sample_sizes: n, shape (S,).
+      projection: E <delta w_h, dw_c> over trials, shape (E, S).
+      projection_stderr: its Monte-Carlo standard error, shape (E, S).
+      derivative: E d cos alpha / d(1 - rho) at rho = 1 (Eq. 12), shape (E, S).
+      derivative_stderr: its standard error, shape (E, S).
+      trial_projection: per-trial projections, shape (K, E, S) (paired across E and S: one input
+        draw per trial serves every teacher and every n).
+      trial_derivative: per-trial derivatives, shape (K, E, S).
+    """
+
+    sample_sizes: Int[Array, " S"]
+    projection: Float[Array, "E S"]
+    projection_stderr: Float[Array, "E S"]
+    derivative: Float[Array, "E S"]
+    derivative_stderr: Float[Array, "E S"]
+    trial_projection: Float[Array, "K E S"]
+    trial_derivative: Float[Array, "K E S"]
+
+
+def _curve_trials(teachers, oracle, net, xs, sizes, temperature, block):
+    """(K, 2, E, S): projection and derivative of each trial, trials one after another."""
+    def one(x):
+        L = _cholesky(_blocked_kernel(net, x, x, "ntk", block), jnp.zeros((), x.dtype))
+        z_t = jnp.atleast_2d(teachers(x))                     # (E, N)
+        z_g = oracle(x)                                       # (N,)
+        y_g = (z_g > 0).astype(x.dtype)
+        eff = _effect_path(L, z_g, z_t, correction_logits(z_t, y_g, temperature))
+        return jnp.stack([eff.projection[:, sizes - 1], eff.derivative[:, sizes - 1]])
+
+    return jax.lax.map(one, xs)
+
+
+_curve_trials_jit = filter_jit(_curve_trials)
+
+
+@filter_jit
+def _curve_trials_sharded(mesh, teachers, oracle, net, xs, *rest):
+    return map_trials(lambda x: _curve_trials(teachers, oracle, net, x, *rest), mesh, xs)
+
+
+def hard_label_effect_curve(
+    teachers: Callable[[Array], Array],
+    oracle: Callable[[Array], Array],
+    net: Network,
+    sample_sizes,
+    *,
+    key: Array,
+    num_trials: int = 20,
+    temperature: float = 1.0,
+    input_dim: int = 2,
+    input_std: float = INPUT_STD,
+    dtype: Any = jnp.float64,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+    devices=None,
+) -> HardLabelCurve:
+    """000 Fig. 5 right: <delta w_h, dw_c> and Eq. 12 against teacher and sample size, with errors.
+
+    Each trial k draws N = max(sample_sizes) inputs x ~ N(0, input_std^2 I) from
+    ``split(key, K)[k]``, factors the student's NTK Theta(x, x) once, and evaluates Theorem 2
+    (:func:`hard_label_effect_path`, z0 = 0: the bias-free student of Sec. 3) for all E teachers
+    and all nested n from that factorization. The oracle's hard labels 1{z_g > 0} are the
+    ground truth y_g. Trials are mapped sequentially and split over ``devices``.
+
+    Args:
+      teachers: inputs (n, d) -> teacher logits (E, n) (or (n,), then E = 1), reduction
+        factor included: a :class:`kdntk.TeacherSnapshots` (one per stopping epoch) or a
+        :class:`kdntk.FlowTeacher` with 1-D stopping times.
+      oracle: inputs (n, d) -> oracle logits z_g (n,).
+      net: the student network; its closed-form NTK is used.
+      sample_sizes: the n reported (1-D positive integers).
+      key: PRNG key of the input draws.
+      num_trials: K >= 2.
+      temperature: T > 0 of the distillation loss.
+      input_dim, input_std: the input distribution N(0, input_std^2 I_d).
+      dtype: float64 by default (computed under ``jax.enable_x64``).
+      block_rows: rows per kernel block.
+      devices: devices to shard the trial axis over (as in :func:`kdntk.data_inefficiency`);
+        ``None``: all local devices. The result equals the one-device run.
+
+    Returns:
+      :class:`HardLabelCurve` with fields of shape (E, S) (and (K, E, S) per trial).
+
+    Raises:
+      ValueError: bad arguments (each names itself).
+      KernelError: a trial's kernel is not numerically positive definite.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, kdntk
+      >>> gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
+      >>> x = kdntk.tasks.sample_inputs(jax.random.key(1), 32)
+      >>> flow = kdntk.flow_teacher(kdntk.mlp(3), x, jnp.sign(gt(x)), jnp.array([0.01, 10.0]))
+      >>> res = kdntk.hard_label_effect_curve(flow, gt, kdntk.mlp(2), [4, 8], key=jax.random.key(2),
+      ...                                     num_trials=3)
+      >>> res.projection.shape
+      (2, 2)
+    """
+    sizes = np.asarray(sample_sizes)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or sizes.min() < 1:
+        raise ValueError(f"sample_sizes must be a non-empty 1-D array of positive integers, got {sample_sizes!r}.")
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a kdntk.Network (e.g. kdntk.mlp(3)), got {type(net).__name__}.")
+    if int(num_trials) != num_trials or num_trials < 2:
+        raise ValueError(f"num_trials must be an integer >= 2, got {num_trials!r}.")
+    check_range(temperature, "temperature", low=0.0, low_open=True)
+    check_range(input_std, "input_std", low=0.0, low_open=True)
+    n_max = int(sizes.max())
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        dtype = jnp.dtype(dtype)
+        keys = jax.random.split(key, int(num_trials))
+        xs = jax.vmap(lambda k: input_std * jax.random.normal(k, (n_max, input_dim), dtype))(keys)
+        rest = (jnp.asarray(sizes), jnp.asarray(temperature, dtype), int(min(block_rows, n_max)))
+        mesh = devices if isinstance(devices, jax.sharding.Mesh) else trial_mesh(devices)
+        if mesh.devices.size == 1:
+            with jax.default_device(mesh.devices.flat[0]):
+                out = _curve_trials_jit(teachers, oracle, net, xs, *rest)
+        else:
+            padded, k = pad_trials(xs, mesh.devices.size)
+            out = _curve_trials_sharded(mesh, teachers, oracle, net, padded, *rest)
+            out = jax.device_put(out, mesh.devices.flat[0])[:k]
+        out = np.asarray(out)
+        if not np.all(np.isfinite(out)):
+            raise KernelError("hard_label_effect_curve: non-finite Theorem 2 terms; a trial's kernel is "
+                              "not numerically positive definite (duplicate inputs?).")
+        se = out.std(axis=0, ddof=1) / np.sqrt(out.shape[0])
+        mean = out.mean(axis=0)
+        return HardLabelCurve(jnp.asarray(sizes), jnp.asarray(mean[0]), jnp.asarray(se[0]),
+                              jnp.asarray(mean[1]), jnp.asarray(se[1]),
+                              jnp.asarray(out[:, 0]), jnp.asarray(out[:, 1]))

@@ -138,6 +138,11 @@ class TeacherSnapshots:
         """z_t(x) of every snapshot, vmapped over the epoch axis: shape (E, n)."""
         return jax.vmap(lambda p: Teacher(p, self.reduction, self.net)(x))(self.params)
 
+    def __call__(self, x: Float[Array, "n d"]) -> Float[Array, "E n"]:
+        """Same as :meth:`logits`: the snapshots are one logit function with an epoch axis, a
+        target for :func:`kdntk.hard_label_effect_curve` and :func:`kdntk.data_inefficiency`."""
+        return self.logits(x)
+
 
 def _stop_epochs(stop_epochs, num_epochs):
     epochs = np.asarray(stop_epochs)
