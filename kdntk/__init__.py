@@ -43,7 +43,9 @@ from kdntk.gradient_flow import gradient_flow_predict as gradient_flow_predict
 from kdntk.gradient_flow import sparsifier as sparsifier
 from kdntk.imperfect import HardLabelEffect as HardLabelEffect
 from kdntk.imperfect import cutoff_error as cutoff_error
+from kdntk.imperfect import HardLabelCurve as HardLabelCurve
 from kdntk.imperfect import hard_label_effect as hard_label_effect
+from kdntk.imperfect import hard_label_effect_curve as hard_label_effect_curve
 from kdntk.imperfect import hard_label_effect_path as hard_label_effect_path
 from kdntk.imperfect import student_oracle_cosine as student_oracle_cosine
 from kdntk.gradient_space import ChannelClassifier as ChannelClassifier
@@ -163,6 +165,8 @@ __all__ = [
     "gradient_quality",
     "gradient_sign_fraction",
     "hard_label_effect",
+    "hard_label_effect_curve",
+    "HardLabelCurve",
     "hard_label_effect_path",
     "inefficiency_by_epoch",
     "isotropic_reverse_angle_cdf",
