@@ -21,8 +21,10 @@ from kdntk.bounds import phuong_lampert_bound as phuong_lampert_bound
 from kdntk.bounds import phuong_lampert_bound_curve as phuong_lampert_bound_curve
 from kdntk.bounds import polynomial_bound as polynomial_bound
 from kdntk.deviations import Deviations as Deviations
+from kdntk.deviations import SwitchingGain as SwitchingGain
 from kdntk.deviations import logit_transformed_probability as logit_transformed_probability
 from kdntk.deviations import switched_flow as switched_flow
+from kdntk.deviations import switching_gain_recovered as switching_gain_recovered
 from kdntk.deviations import teacher_student_deviations as teacher_student_deviations
 from kdntk.effective import correction_logits as correction_logits
 from kdntk.effective import cutoff_logits as cutoff_logits
@@ -131,6 +133,7 @@ __all__ = [
     "PAPER",
     "PrecisionWarning",
     "SparsificationTheorem",
+    "SwitchingGain",
     "Teacher",
     "TeacherConfig",
     "TeacherSnapshots",
@@ -206,6 +209,7 @@ __all__ = [
     "student_oracle_cosine",
     "support_agreement_fraction",
     "switched_flow",
+    "switching_gain_recovered",
     "tasks",
     "teacher_student_deviations",
     "theta_angle",

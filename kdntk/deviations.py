@@ -16,6 +16,10 @@ Sec. 3.2 (loss switching) is the flow df/dt = -Theta (f - y_1) for t < t_s and -
 
     f(t) = A(t) y_1                                           for t <= t_s,
     f(t) = y_2 + exp(-(t - t_s) Theta) (A(t_s) y_1 - y_2)     for t >  t_s  (on the range of Theta).
+
+How much of distillation's gain late switching recovers (Sec. 3.2, Fig. 4) is the ratio
+(R_onehot - R_switch(t_s)) / (R_onehot - R_distill) of squared risks at the end of training
+(:func:`switching_gain_recovered`).
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from kdntk.eigen import distilled_flow, distilled_flow_predict, eigensystem
 
 __all__ = [
     "Deviations",
+    "SwitchingGain",
     "teacher_student_deviations",
     "logit_transformed_probability",
     "switched_flow",
+    "switching_gain_recovered",
 ]
 
 
@@ -189,3 +195,83 @@ def switched_flow(
         basis = kxX @ V * jnp.where(pos, 1.0 / jnp.where(pos, lam, 1.0), 0.0)[None, :]
     out = jnp.einsum("mk,tkc->tmc", basis, coef)
     return out[..., 0] if y1.ndim == 1 else out
+
+
+class SwitchingGain(NamedTuple):
+    """Late-switching risks at the end of training and the recovered fraction of distillation's gain.
+
+    Attributes:
+      fraction: (R_onehot - R_switch) / (R_onehot - R_distill), shape (S,) over switching times;
+        1 at t_s = 0 and 0 at t_s = t_end (``reverse``: the other way round); nan/inf if
+        distillation has no gain (R_onehot = R_distill).
+      risk_switched: R_switch(t_s), shape (S,).
+      risk_onehot: R_onehot, the run on y_first throughout, shape ().
+      risk_distill: R_distill, the run on y_second throughout, shape ().
+    """
+
+    fraction: Array
+    risk_switched: Array
+    risk_onehot: Array
+    risk_distill: Array
+
+
+def switching_gain_recovered(
+    theta: Float[ArrayLike, "n n"],
+    labels: Float[ArrayLike, "n *k"],
+    teacher_targets: Float[ArrayLike, "n *k"],
+    t_switch: Float[ArrayLike, " S"],
+    *,
+    t_end: float,
+    eval_targets: Float[ArrayLike, "m *k"],
+    theta_test_train: Float[ArrayLike, "m n"] | None = None,
+    reverse: bool = False,
+) -> SwitchingGain:
+    """How much of distillation's gain a late switch to distillation recovers (001 Sec. 3.2, Fig. 4).
+
+    Three closed-form gradient flows (:func:`switched_flow`) are run to ``t_end``: one-hot (on
+    ``labels`` throughout), distillation (on ``teacher_targets`` throughout) and, for every t_s in
+    ``t_switch``, one-hot up to t_s then distillation. Each is scored by the squared risk
+    R = mean_points ||f(x) - eval_target(x)||^2 on the test inputs (with ``theta_test_train``) or
+    the training inputs, and
+
+        fraction(t_s) = (R_onehot - R_switch(t_s)) / (R_onehot - R_distill).
+
+    With ``reverse=True`` the switch goes from distillation to one-hot (Fig. 1b): the fraction is
+    then how much of the gain survives the switch, with the same normalisation.
+
+    Args:
+      theta: Theta(X, X), shape (N, N).
+      labels: one-hot (possibly noisy) training targets, shape (N,) or (N, K).
+      teacher_targets: the teacher's outputs on X, same shape as ``labels``.
+      t_switch: switching times in [0, t_end], shape (S,).
+      t_end: length of training >= 0.
+      eval_targets: targets the risk is measured against (e.g. clean test labels), shape (M, *K)
+        on the test inputs or (N, *K) on the training inputs.
+      theta_test_train: optional Theta(X_test, X), shape (M, N).
+      reverse: switch from distillation to one-hot instead.
+
+    Returns:
+      A :class:`SwitchingGain`.
+
+    Raises:
+      ValueError: on bad shapes, negative times or switching times after ``t_end``.
+    """
+    check_range(t_end, "t_end", low=0.0)
+    ts = jnp.asarray(t_switch, jnp.result_type(float))
+    if ts.ndim != 1:
+        raise ValueError(f"t_switch must be 1-D, got shape {ts.shape}.")
+    check_range(ts, "t_switch", low=0.0, high=t_end)
+    first, second = (teacher_targets, labels) if reverse else (labels, teacher_targets)
+    end = jnp.asarray([t_end], ts.dtype)
+
+    def risk(y1, y2, s):
+        f = switched_flow(theta, y1, y2, end, t_switch=s, theta_test_train=theta_test_train)[0]
+        target = jnp.asarray(eval_targets, f.dtype)
+        if target.shape != f.shape:
+            raise ValueError(f"eval_targets must have shape {f.shape}, got {target.shape}.")
+        return jnp.mean(jnp.sum((f - target).reshape(f.shape[0], -1) ** 2, axis=-1))
+
+    r_onehot = risk(labels, labels, 0.0)
+    r_distill = risk(teacher_targets, teacher_targets, 0.0)
+    r_switch = jax.vmap(lambda s: risk(first, second, s))(ts)
+    return SwitchingGain((r_onehot - r_switch) / (r_onehot - r_distill), r_switch, r_onehot, r_distill)

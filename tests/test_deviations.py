@@ -102,3 +102,39 @@ def test_switched_flow_matches_piecewise_ode(test_inputs):
 def test_switched_flow_rejects_mismatched_targets():
     with pytest.raises(ValueError, match="y_first"):
         dev.switched_flow(np.eye(3), np.ones(3), np.ones((3, 2)), np.ones(2), t_switch=1.0)
+
+
+def _euler_risk(K, Kx, y1, y2, ts, t_end, target, dt=1e-3):
+    """Explicit small-step gradient descent through the switch (independent of the closed form)."""
+    f, fx = np.zeros_like(y1), np.zeros_like(target)
+    for i in range(int(round(t_end / dt))):
+        r = f - (y1 if i * dt < ts else y2)
+        f, fx = f - dt * K @ r, fx - dt * Kx @ r
+    return np.mean(np.sum((fx - target) ** 2, axis=-1))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_switching_gain_recovered_matches_euler_steps_and_limits(reverse):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(14, 2))
+    K, Kx = _rbf(x[:8], x[:8]), _rbf(x[8:], x[:8])
+    labels, teacher = rng.normal(size=(8, 2)), rng.normal(size=(8, 2))
+    target = rng.normal(size=(6, 2))
+    t_end, ts = 3.0, np.array([0.0, 1.2, 3.0])
+    got = dev.switching_gain_recovered(K, labels, teacher, ts, t_end=t_end, eval_targets=target,
+                                       theta_test_train=Kx, reverse=reverse)
+    first, second = (teacher, labels) if reverse else (labels, teacher)
+    r_oh = _euler_risk(K, Kx, labels, labels, 0.0, t_end, target)
+    r_kd = _euler_risk(K, Kx, teacher, teacher, 0.0, t_end, target)
+    r_sw = _euler_risk(K, Kx, first, second, 1.2, t_end, target)
+    np.testing.assert_allclose([got.risk_onehot, got.risk_distill, got.risk_switched[1]], [r_oh, r_kd, r_sw],
+                               rtol=2e-3)
+    np.testing.assert_allclose(got.fraction[1], (r_oh - r_sw) / (r_oh - r_kd), rtol=1e-2)
+    ends = [0.0, 1.0] if reverse else [1.0, 0.0]
+    np.testing.assert_allclose(np.asarray(got.fraction)[[0, 2]], ends, atol=1e-10)
+
+
+def test_switching_gain_recovered_rejects_switch_after_end():
+    with pytest.raises(ValueError, match="t_switch"):
+        dev.switching_gain_recovered(np.eye(3), np.ones(3), np.zeros(3), np.array([2.0]), t_end=1.0,
+                                     eval_targets=np.ones(3))

@@ -108,14 +108,17 @@ def plot_eigen_trajectories(teacher, student, *, labels=("top direction", "botto
 
 
 def plot_loss_switching(t, curves: Mapping[str, object], *, t_switch=None, ylabel: str = "test error",
-                        title: str | None = None):
+                        xlabel: str = "training time t", title: str | None = None):
     """A metric along training for one-hot, distillation and switched runs (001 Fig. 1b, 4).
+
+    Also draws ``kdntk.switching_gain_recovered`` fractions against switching time (``xlabel``).
 
     Args:
       t: times, shape (T,).
       curves: label -> metric, shape (T,).
       t_switch: optional switching time (vertical line).
       ylabel: y-axis label.
+      xlabel: x-axis label.
       title: figure title.
 
     Returns:
@@ -126,7 +129,7 @@ def plot_loss_switching(t, curves: Mapping[str, object], *, t_switch=None, ylabe
         ax.plot(np.asarray(t), np.asarray(v), label=name)
     if t_switch is not None:
         ax.axvline(float(t_switch), color="k", ls=":", lw=1)
-    ax.set_xlabel("training time t")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     if title:
