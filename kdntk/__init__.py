@@ -63,6 +63,8 @@ from kdntk.gradient_theorem import similarity_probabilities as similarity_probab
 from kdntk.inefficiency import DataInefficiency as DataInefficiency
 from kdntk.inefficiency import data_inefficiency as data_inefficiency
 from kdntk.inefficiency import student_logit_changes as student_logit_changes
+from kdntk.random_features import FeatureTrajectory as FeatureTrajectory
+from kdntk.random_features import cross_entropy_feature_trajectory as cross_entropy_feature_trajectory
 from kdntk.random_features import random_relu_features as random_relu_features
 from kdntk.kernels import empirical_ntk as empirical_ntk
 from kdntk.kernels import nngp as nngp
@@ -122,6 +124,7 @@ __all__ = [
     "DataInefficiency",
     "Deviations",
     "Eigensystem",
+    "FeatureTrajectory",
     "FlowTeacher",
     "GradientQuality",
     "HardLabelEffect",
@@ -147,6 +150,7 @@ __all__ = [
     "cholesky",
     "class_cosines",
     "correction_logits",
+    "cross_entropy_feature_trajectory",
     "cutoff_error",
     "cutoff_logits",
     "data_inefficiency",
