@@ -114,12 +114,11 @@ def _solve_canonical(a, b, rho, T):
         ls_w, ls_neg_w = _log_sigmoid_pair(w)
         gap_p = -jnp.expm1(-(w - a) / T)            # 1 - e^-((w-a)/T)
         gap_q = -jnp.expm1(-(b - w))                # 1 - e^-(b-w)
-        lp = ls_wT + log_sig_neg_a + jnp.log(gap_p)
-        lq = log_sig_b + ls_neg_w + jnp.log(gap_q)
+        F = log_ratio + ls_wT + log_sig_neg_a - log_sig_b - ls_neg_w + jnp.log(gap_p / gap_q)
         # sigma'(w/T) / (T P~) and sigma'(w) / Q~, with sigma' = sigma(x) sigma(-x).
         dF = (jnp.exp(ls_neg_wT - log_sig_neg_a) / (T * gap_p)
               + jnp.exp(ls_w - log_sig_b) / gap_q)
-        return log_ratio + lp - lq, dF
+        return F, dF
 
     def step(state):
         i, w, lo, hi, done = state
@@ -141,7 +140,9 @@ def _solve_canonical(a, b, rho, T):
     log_step = (jnp.log1p(-rho) + log_sig_b + jax.nn.log_sigmoid(-a) + _log1mexp(b - a)
                 + 2 * jnp.log(T) - jnp.log(rho) - _log_dsigmoid(a / T))
     w0 = jnp.clip(a + jnp.exp(log_step), lo, hi)
-    state = (jnp.zeros((), jnp.int32), w0, lo, hi, lo == hi)
+    # w0 == a: the step is below half an ulp of a, and so is the root's distance from a (the
+    # linearization is exact to first order there); Newton from F(a) = -inf could only bisect.
+    state = (jnp.zeros((), jnp.int32), w0, lo, hi, (lo == hi) | (w0 == a))
     w = jax.lax.while_loop(keep_going, step, state)[1]
     return jnp.where(lo == hi, lo, w)
 

@@ -52,7 +52,7 @@ def test_effective_logits_matches_mpmath_bisection_float64(points64):
     err = np.abs(got - ref) / np.maximum(1.0, np.abs(ref))
     assert got.dtype == np.float64
     assert np.all(np.isfinite(got))
-    assert err.max() <= 1e-9, (err.max(), [a[err.argmax()] for a in args])
+    assert err.max() <= 1e-12, (err.max(), [a[err.argmax()] for a in args])
 
 
 def test_effective_logits_matches_mpmath_bisection_float32():
