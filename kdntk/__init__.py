@@ -49,6 +49,8 @@ from kdntk.imperfect import HardLabelCurve as HardLabelCurve
 from kdntk.imperfect import hard_label_effect as hard_label_effect
 from kdntk.imperfect import hard_label_effect_curve as hard_label_effect_curve
 from kdntk.imperfect import hard_label_effect_path as hard_label_effect_path
+from kdntk.zero_function import ZeroFunctionComparison as ZeroFunctionComparison
+from kdntk.zero_function import zero_function_comparison as zero_function_comparison
 from kdntk.imperfect import student_oracle_cosine as student_oracle_cosine
 from kdntk.gradient_space import ChannelClassifier as ChannelClassifier
 from kdntk.gradient_space import channel_accuracy as channel_accuracy
@@ -175,6 +177,8 @@ __all__ = [
     "hard_label_effect_curve",
     "HardLabelCurve",
     "hard_label_effect_path",
+    "zero_function_comparison",
+    "ZeroFunctionComparison",
     "inefficiency_by_epoch",
     "isotropic_reverse_angle_cdf",
     "isotropic_transfer_risk",
