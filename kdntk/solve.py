@@ -58,11 +58,13 @@ def _check_rhs(v, theta, name):
 
 @jax.jit
 def _cholesky(theta, jitter):
-    n = theta.shape[-1]
-    scale = jnp.mean(jnp.diagonal(theta, axis1=-2, axis2=-1), axis=-1)[..., None, None]
-    # eye with theta's rank: batched theta must work under jax_numpy_rank_promotion="raise".
-    eye = jnp.eye(n, dtype=theta.dtype).reshape((1,) * (theta.ndim - 2) + (n, n))
-    return jnp.linalg.cholesky(theta + jitter * scale * eye)
+    diag = jnp.diagonal(theta, axis1=-2, axis2=-1)
+    scale = jnp.mean(diag, axis=-1, keepdims=True)
+    idx = jnp.arange(theta.shape[-1])
+    theta = theta.at[..., idx, idx].set(diag + jitter * scale)
+    # LAPACK reads the lower triangle only: no symmetrizing pass (theta + theta^T) / 2 and no
+    # dense jitter matrix, two O(N^2) sweeps that cost 10-30 % of the factorization at N = 1024.
+    return jax.lax.linalg.cholesky(theta, symmetrize_input=False)
 
 
 def cholesky(
@@ -130,7 +132,11 @@ def weight_norm_path_from_cholesky(
     all share the factorization: each costs one O(N^2) triangular solve.
     """
     L = jnp.asarray(L)
-    dz = jnp.asarray(dz, L.dtype)
+    return _norm_path(L, jnp.asarray(dz, L.dtype))
+
+
+@jax.jit
+def _norm_path(L, dz):
     batch = L.shape[:-2]
     extra = dz.shape[: dz.ndim - 1 - len(batch)]
     n = L.shape[-1]
