@@ -13,6 +13,7 @@ with optax Adam (lr 0.1, batch 128, 512 points, 10 epochs, T = 5 in the paper). 
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -162,6 +163,7 @@ def train_channel_classifier(
     return ChannelClassifier(history[-1], history)
 
 
+@functools.partial(jax.jit, static_argnames=("epochs", "batch_size"))
 def _train(key, x, tgt, w0, epochs, batch_size, learning_rate, temperature):
     opt = optax.adam(learning_rate)
     nb = x.shape[0] // batch_size

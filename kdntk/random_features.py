@@ -43,6 +43,11 @@ def random_relu_features(
     x = check_inputs(x, "x", ndim=2)
     if num_features < 1:
         raise ValueError(f"num_features must be >= 1, got {num_features}.")
+    return _relu_features(key, x, num_features=num_features)
+
+
+@functools.partial(jax.jit, static_argnames=("num_features",))
+def _relu_features(key, x, *, num_features):
     kw, kb = jax.random.split(key)
     w = jax.random.normal(kw, (x.shape[1], num_features), x.dtype) / jnp.sqrt(x.shape[1])
     b = jax.random.normal(kb, (num_features,), x.dtype)

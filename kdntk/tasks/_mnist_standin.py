@@ -8,6 +8,7 @@ to the same pipeline instead.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -68,10 +69,18 @@ def noisy_mnist_standin(
         raise ValueError(f"need n >= 1, num_classes >= 2, side >= 2; got {n}, {num_classes}, {side}.")
     check_range(pixel_noise, "pixel_noise", low=0.0)
     check_range(label_noise, "label_noise", low=0.0, high=1.0)
-    k_p, k_y, k_x, k_f, k_o = jax.random.split(key, 5)
-    protos = _prototypes(k_p if prototype_key is None else prototype_key, num_classes, side)
+    k_p = jax.random.split(key, 5)[0]
+    x, y, clean = _sample(key, k_p if prototype_key is None else prototype_key, pixel_noise, label_noise,
+                          n=n, num_classes=num_classes, side=side)
+    return NoisyImages(x, y, clean)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "num_classes", "side"))
+def _sample(key, prototype_key, pixel_noise, label_noise, *, n, num_classes, side):
+    _, k_y, k_x, k_f, k_o = jax.random.split(key, 5)
+    protos = _prototypes(prototype_key, num_classes, side)
     y = jax.random.randint(k_y, (n,), 0, num_classes)
     x = jnp.clip(protos[y] + pixel_noise * jax.random.normal(k_x, (n, side * side)), 0.0, 1.0)
     other = (y + jax.random.randint(k_o, (n,), 1, num_classes)) % num_classes
     flip = jax.random.uniform(k_f, (n,)) < label_noise
-    return NoisyImages(x, jnp.where(flip, other, y), y)
+    return x, jnp.where(flip, other, y), y
