@@ -49,8 +49,9 @@ def test_plot_eigen_trajectories_rejects_bad_shape_and_draws_data():
 
 def test_plot_switching_and_cosines_draw_given_values():
     t = np.linspace(0, 1, 4)
-    fig = plotting.plot_loss_switching(t, {"a": t**2}, t_switch=0.5)
+    fig = plotting.plot_loss_switching(t, {"a": t**2}, t_switch=0.5, xlabel="switching time t_s")
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), t**2)
+    assert fig.axes[0].get_xlabel() == "switching time t_s"
     plt.close(fig)
     fig = plotting.plot_class_cosines(np.array([0.1, 0.2]), np.array([0.3, 0.4]))
     heights = [p.get_height() for p in fig.axes[0].patches]
