@@ -36,7 +36,8 @@ def test_figures_draw_the_given_arrays():
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.3, 0.2, 0.1])
     plt.close(fig)
     proj = np.array([[1.0, 2.0, 3.0], [-0.1, -0.2, -0.3]])
-    fig = plotting.plot_hard_label_projection([4, 1024], n, proj, 0.1 * np.abs(proj))
+    curve = kdntk.HardLabelCurve(n, proj, 0.1 * np.abs(proj), proj, proj, proj[None], proj[None])
+    fig = plotting.plot_hard_label_projection(curve, [4, 1024])
     ys = [c.lines[0].get_ydata() for c in fig.axes[0].containers]  # one errorbar per sample size
     np.testing.assert_allclose(np.array(ys).T, proj)
     plt.close(fig)
@@ -46,8 +47,10 @@ def test_figures_draw_the_given_arrays():
     plt.close(fig)
     fig = plotting.plot_imperfect_distillation([0.1, 0.9], [0.2, 0.3], [0.01, 0.01], teacher_error=0.25)
     plt.close(fig)
-    fig = plotting.plot_zero_function(n, [1.0, 2.0, 3.0], [0.1, 0.1, 0.1])
-    np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_ydata(), [0.1, 0.1, 0.1])
+    cmp = kdntk.ZeroFunctionComparison(n, np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]),
+                                       np.array([[0.1, 0.1, 0.1], [0.3, 0.1, 0.2]]), None)
+    fig = plotting.plot_zero_function(cmp)
+    np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_ydata(), [0.2, 0.1, 0.15])
     plt.close(fig)
 
 

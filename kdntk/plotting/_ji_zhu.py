@@ -125,17 +125,19 @@ def plot_imperfect_distillation(soft_ratios, error, stderr, *, teacher_error: fl
     return _finish(fig, title)
 
 
-def plot_hard_label_projection(epochs, sample_sizes, projection, stderr, *, title: str | None = None):
-    """000 Fig. 5 right: <delta w_h, dw_c> against teacher stopping epoch (E,), one line per
-    sample size; ``projection`` and ``stderr`` of shape (E, S)."""
+def plot_hard_label_projection(curve, teachers, *, xlabel: str = "teacher stopping epoch",
+                               title: str | None = None):
+    """000 Fig. 5 right: <delta w_h, dw_c> (one-standard-error bars) against the teachers'
+    stopping epochs or times ``teachers`` (E,), one line per sample size, from a
+    :class:`kdntk.HardLabelCurve` (:func:`kdntk.hard_label_effect_curve`)."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    p, s = np.asarray(projection), np.asarray(stderr)
-    for j, n in enumerate(np.asarray(sample_sizes)):
-        ax.errorbar(np.asarray(epochs), p[:, j], yerr=s[:, j], marker="o", ms=3, capsize=2, label=f"n={n}")
+    p, s = np.asarray(curve.projection), np.asarray(curve.projection_stderr)
+    for j, n in enumerate(np.asarray(curve.sample_sizes)):
+        ax.errorbar(np.asarray(teachers), p[:, j], yerr=s[:, j], marker="o", ms=3, capsize=2, label=f"n={n}")
     ax.axhline(0.0, color="k", lw=0.5)
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=1e-2)
-    ax.set_xlabel("teacher stopping epoch")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("<delta w_h, dw_c>")
     ax.legend(fontsize=8)
     return _finish(fig, title)
@@ -158,14 +160,16 @@ def plot_teacher_boundary(logit_fn, *, extent: float = 15.0, resolution: int = 1
     return _finish(fig, title)
 
 
-def plot_zero_function(sample_sizes, task_norms, zero_norms, *, title: str | None = None):
-    """003 Fig. S5-S6 analogue: E||dw_n|| of a real task against the zero function (log-log)."""
+def plot_zero_function(comparison, *, title: str | None = None):
+    """003 Fig. S6 analogue: E||dw_n||^2 of the task and E||dw_z,n||^2 of the zero function against
+    n (log-log, unnormalized), from a :class:`kdntk.ZeroFunctionComparison`."""
+    n = np.asarray(comparison.sample_sizes)
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(np.asarray(sample_sizes), np.asarray(task_norms), marker="o", label="task")
-    ax.plot(np.asarray(sample_sizes), np.asarray(zero_norms), marker="o", label="zero function")
+    ax.plot(n, np.asarray(comparison.task_sq).mean(0), marker="o", label="task")
+    ax.plot(n, np.asarray(comparison.zero_sq).mean(0), marker="o", label="zero function")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("sample size n")
-    ax.set_ylabel("E ||dw_n||")
+    ax.set_ylabel("E ||dw_n||^2")
     ax.legend(fontsize=8)
     return _finish(fig, title)
