@@ -85,10 +85,11 @@ def error_if_nonfinite(x, message: str, error=NumericalError):
     Concrete values raise immediately. Traced values get a ``jax.debug.callback`` that raises
     when the compiled computation runs (surfacing as a JAX runtime error carrying ``message``).
     """
-    ok = jnp.all(jnp.isfinite(x))
-    if is_concrete(ok):
-        if not bool(ok):
+    if is_concrete(x):
+        # numpy on the host: an eager jnp reduction would compile a program per new shape.
+        if not np.all(np.isfinite(np.asarray(x))):
             raise error(message)
     else:
+        ok = jnp.all(jnp.isfinite(x))
         jax.debug.callback(functools.partial(_raise_nonfinite, message=message), ok)
     return x

@@ -13,6 +13,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from kdntk._checks import check_inputs, check_range
@@ -39,7 +40,7 @@ def kappa_task(key: Array, kappa: float, w_star: Float[Array, " d"], n: int) -> 
     if int(n) != n or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}.")
     w_star = check_inputs(w_star, "w_star", ndim=1)
-    if w_star.shape[0] < 2 or not bool(jnp.any(w_star != 0)):
+    if w_star.shape[0] < 2 or not np.any(np.asarray(w_star) != 0):
         raise ValueError(f"w_star must be a non-zero vector of dimension >= 2, got shape {w_star.shape}.")
     return _sample(key, jnp.asarray(kappa, w_star.dtype), w_star, int(n))
 
