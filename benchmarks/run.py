@@ -22,9 +22,12 @@ BENCHMARKS = ("kernel", "solve", "effective", "pipeline", "precision")
 FULL = dict(kernel_sizes=[512, 1024, 2048, 4096], solve_sizes=[1024, 2048, 4096],
             points=1_000_000, gd_steps=20, pipeline_sizes=[256, 512, 1024, 2048],
             rhs_n=2048, precision_sizes=[256, 1024, 2048, 4096], trials=20, repeats=3)
+# --quick: about 3 min on the loaded 2-core CPU with trials=4 and rhs_n=256, 95 s of it the
+# pipeline (5 compiled programs and the loop over 8 soft ratios); 2 trials and the right-hand-side
+# comparison at N = 128 keep every benchmark and cut that part by about half.
 QUICK = dict(kernel_sizes=[128, 256, 512], solve_sizes=[256, 512, 1024],
              points=100_000, gd_steps=20, pipeline_sizes=[64, 128, 256],
-             rhs_n=256, precision_sizes=[128, 256, 512], trials=4, repeats=2)
+             rhs_n=128, precision_sizes=[128, 256, 512], trials=2, repeats=2)
 
 
 def _ints(text):
