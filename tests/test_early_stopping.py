@@ -103,3 +103,13 @@ def test_teacher_sweeps_sharded_over_4_devices_match_one_device():
     assert ie.shape == (2, 2, 6, 2) and hc.shape == (2, 5, 2, 2)   # 5 trials: padded to 8 on 4 devices
     np.testing.assert_allclose(ie[1], ie[0], rtol=1e-12, atol=0)
     np.testing.assert_allclose(hc[1], hc[0], rtol=1e-12, atol=0)
+
+
+def test_inefficiency_by_epoch_rejects_a_soft_ratio_axis():
+    net = kdntk.mlp(2)
+    params = jax.vmap(lambda k: net.init_fn(k, (-1, 2))[1])(jax.random.split(jax.random.key(1), 2))
+    snaps = kdntk.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)
+    with pytest.raises(ValueError, match="soft_ratio"):
+        kdntk.inefficiency_by_epoch(snaps, net, [2], key=jax.random.key(0), soft_ratio=[0.5, 1.0])
+    with pytest.raises(TypeError, match="snapshots"):
+        kdntk.inefficiency_by_epoch(snaps.teacher(0), net, [2], key=jax.random.key(0))

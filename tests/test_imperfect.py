@@ -149,3 +149,16 @@ def test_projection_sign_flips_as_the_teacher_improves():
     assert np.all(mean[0] > 3 * se[0])                 # a poor teacher: hard labels help
     assert np.all(mean[0] - mean[1] > 3 * se[0])       # the effect shrinks as the teacher improves
     assert mean[1, -1] < 0                              # and turns negative (see docstring: ~2.5 SE)
+
+
+def test_hard_label_effect_curve_rejects_bad_arguments():
+    import jax
+
+    gt, net, key = kdntk.tasks.zero_function(), kdntk.mlp(2), jax.random.key(0)
+    for kwargs, name in ((dict(sample_sizes=[0, 2]), "sample_sizes"), (dict(num_trials=1), "num_trials"),
+                         (dict(temperature=-1.0), "temperature")):
+        args = dict(sample_sizes=[2], key=key) | kwargs
+        with pytest.raises(ValueError, match=name):
+            kdntk.hard_label_effect_curve(gt, gt, net, args.pop("sample_sizes"), **args)
+    with pytest.raises(TypeError, match="net"):
+        kdntk.hard_label_effect_curve(gt, gt, "mlp", [2], key=key)

@@ -26,3 +26,11 @@ def test_zero_function_norm_matches_trace_closed_form_and_grows_slower_than_the_
     per_trial = np.log(zero[:, 1] / zero[:, 0]) - np.log(np.asarray(cmp.task_sq)[:, 1] / np.asarray(cmp.task_sq)[:, 0])
     assert per_trial.mean() < -4 * per_trial.std(ddof=1) / np.sqrt(K), per_trial.mean()
     assert np.all(np.asarray(cmp.log_ratio.value) < 0)
+
+
+def test_zero_function_comparison_needs_an_initial_function():
+    import pytest
+
+    with pytest.raises(ValueError, match="init"):
+        kdntk.zero_function_comparison(kdntk.tasks.zero_function(), kdntk.mlp(2), [2],
+                                       key=jax.random.key(0), init="zero")
