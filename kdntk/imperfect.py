@@ -240,7 +240,8 @@ def hard_label_effect_curve(
       key: PRNG key of the input draws.
       num_trials: K >= 2.
       temperature: T > 0 of the distillation loss.
-      input_dim, input_std: the input distribution N(0, input_std^2 I_d).
+      input_dim: d of the input distribution N(0, input_std^2 I_d).
+      input_std: its standard deviation.
       dtype: float64 by default (computed under ``jax.enable_x64``).
       block_rows: rows per kernel block.
       devices: devices to shard the trial axis over (as in :func:`kdntk.data_inefficiency`);
