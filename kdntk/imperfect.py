@@ -33,11 +33,10 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from kdntk._checks import KernelError, check_range
-from kdntk._jit import filter_jit
 from kdntk.effective import correction_logits, cutoff_logits, effective_logits, label_smoothing_threshold
 from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
 from kdntk.networks import Network
-from kdntk.sharding import map_trials, pad_trials, trial_mesh
+from kdntk.sharding import run_trials, trial_mesh
 from kdntk.solve import _check_rhs, _check_square, _cholesky, cholesky, theta_cosine
 from kdntk.tasks._synthetic import INPUT_STD
 
@@ -186,7 +185,7 @@ class HardLabelCurve(NamedTuple):
     trial_derivative: Float[Array, "K E S"]
 
 
-def _curve_trials(teachers, oracle, net, xs, sizes, temperature, block):
+def _curve_trials(xs, teachers, oracle, net, sizes, temperature, block):
     """(K, 2, E, S): projection and derivative of each trial, trials one after another."""
     def one(x):
         L = _cholesky(_blocked_kernel(net, x, x, "ntk", block), jnp.zeros((), x.dtype))
@@ -197,14 +196,6 @@ def _curve_trials(teachers, oracle, net, xs, sizes, temperature, block):
         return jnp.stack([eff.projection[:, sizes - 1], eff.derivative[:, sizes - 1]])
 
     return jax.lax.map(one, xs)
-
-
-_curve_trials_jit = filter_jit(_curve_trials)
-
-
-@filter_jit
-def _curve_trials_sharded(mesh, teachers, oracle, net, xs, *rest):
-    return map_trials(lambda x: _curve_trials(teachers, oracle, net, x, *rest), mesh, xs)
 
 
 def hard_label_effect_curve(
@@ -279,15 +270,7 @@ def hard_label_effect_curve(
         keys = jax.random.split(key, int(num_trials))
         xs = jax.vmap(lambda k: input_std * jax.random.normal(k, (n_max, input_dim), dtype))(keys)
         rest = (jnp.asarray(sizes), jnp.asarray(temperature, dtype), int(min(block_rows, n_max)))
-        mesh = devices if isinstance(devices, jax.sharding.Mesh) else trial_mesh(devices)
-        if mesh.devices.size == 1:
-            with jax.default_device(mesh.devices.flat[0]):
-                out = _curve_trials_jit(teachers, oracle, net, xs, *rest)
-        else:
-            padded, k = pad_trials(xs, mesh.devices.size)
-            out = _curve_trials_sharded(mesh, teachers, oracle, net, padded, *rest)
-            out = jax.device_put(out, mesh.devices.flat[0])[:k]
-        out = np.asarray(out)
+        out = np.asarray(run_trials(_curve_trials, trial_mesh(devices), xs, teachers, oracle, net, *rest))
         if not np.all(np.isfinite(out)):
             raise KernelError("hard_label_effect_curve: non-finite Theorem 2 terms; a trial's kernel is "
                               "not numerically positive definite (duplicate inputs?).")

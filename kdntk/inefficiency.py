@@ -19,12 +19,11 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from kdntk._checks import KernelError, check_range
-from kdntk._jit import filter_jit
 from kdntk.effective import _broadcast, _effective, _validate
 from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
 from kdntk.memory import _depth_width, check_fits, data_inefficiency_bytes
 from kdntk.networks import Network
-from kdntk.sharding import map_trials, pad_trials, trial_mesh
+from kdntk.sharding import run_trials, trial_mesh
 from kdntk.solve import _cholesky, weight_norm_path_from_cholesky
 from kdntk.tasks._synthetic import INPUT_STD
 
@@ -80,8 +79,18 @@ def student_logit_changes(
     (a leading axis R); ``nngp`` may pass K(x, x) when already computed. Pure and traceable;
     used inside :func:`data_inefficiency`.
     """
+    z_t, y_g = _teacher_outputs(target, labels, reduction, x)
+    return _logit_changes(net, x, key, z_t, y_g, soft_ratio, temperature, init, nngp)
+
+
+def _teacher_outputs(target, labels, reduction, x):
+    """Teacher logits r z_t(x) (shape (*E, n)) and ground-truth labels y_g(x)."""
     z_t = reduction * target(x)
     y_g = (z_t > 0).astype(x.dtype) if labels is None else labels(x)
+    return z_t, y_g
+
+
+def _logit_changes(net, x, key, z_t, y_g, soft_ratio, temperature, init, nngp=None):
     rho, T = jnp.asarray(soft_ratio, x.dtype), jnp.asarray(temperature, x.dtype)
     rho, T = jnp.broadcast_arrays(rho, T)
     z_eff = _effective(*_broadcast(z_t, y_g, rho[..., None], T[..., None]))
@@ -106,28 +115,27 @@ def _initial_logits(net, x, key, init, nngp=None):
     return L @ jax.random.normal(key, x.shape[:1], x.dtype)
 
 
-def _trial_paths(target, labels, net, xs, keys, soft_ratio, temperature, reduction, init, block):
-    """||dw_n|| paths of a stack of trials (K, *R, N), one trial after another."""
-    def one(x, key):
+def _trial_targets(xs, target, labels, reduction):
+    """(z_t, y_g) of a stack of trials' inputs (K, N, d), one trial after another."""
+    return jax.lax.map(lambda x: _teacher_outputs(target, labels, reduction, x), xs)
+
+
+def _trial_paths(stacked, net, soft_ratio, temperature, init, block):
+    """||dw_n|| paths (K, *R, N) of a stack of trials (inputs, z_t, y_g, init keys).
+
+    The teacher enters only through its outputs z_t, y_g (computed by :func:`_trial_targets`),
+    so this program -- kernels, effective logits, factorization, solves -- compiles once per
+    student, shape and init and is shared by every target of a sweep.
+    """
+    def one(x, z_t, y_g, key):
         # One pass over the rows gives both kernels.
         nngp, theta = _blocked_kernel(net, x, x, ("nngp", "ntk"), block)
-        dz = student_logit_changes(target, net, x, key, labels=labels, soft_ratio=soft_ratio,
-                                   temperature=temperature, reduction=reduction, init=init,
-                                   nngp=nngp)
+        dz = _logit_changes(net, x, key, z_t, y_g, soft_ratio, temperature, init, nngp)
         return weight_norm_path_from_cholesky(_cholesky(theta, jnp.zeros((), x.dtype)), dz)
 
     # Trials run sequentially (lax.map), not vmapped: a vmapped kernel + eigh + Cholesky program
     # was seen to hang XLA:CPU (jax 0.10.2), and on CPU a batched LAPACK call is a loop anyway.
-    return jax.lax.map(lambda a: one(*a), (xs, keys))  # (k, *R, N)
-
-
-_trial_norms = filter_jit(_trial_paths)
-
-
-@filter_jit
-def _sharded_trial_norms(mesh, target, labels, net, xs, keys, *rest):
-    """:func:`_trial_paths` with the trial axis split over ``mesh`` (kdntk.sharding)."""
-    return map_trials(lambda st: _trial_paths(target, labels, net, *st, *rest), mesh, (xs, keys))
+    return jax.lax.map(lambda a: one(*a), stacked)
 
 
 def data_inefficiency(
@@ -233,13 +241,13 @@ def data_inefficiency(
                     f"inputs must have shape (num_trials={num_trials}, N > max(sample_sizes)={n_max - 1}, d), "
                     f"got {xs.shape}."
                 )
-            if not bool(jnp.all(jnp.isfinite(xs))):
+            if not np.all(np.isfinite(np.asarray(xs))):
                 raise ValueError("inputs contains NaN or inf.")
             xs = xs[:, :n_max]
         rho = jnp.asarray(soft_ratio, dtype)
         T = jnp.asarray(temperature, dtype)
         block = int(min(block_rows, n_max))
-        mesh = devices if isinstance(devices, jax.sharding.Mesh) else trial_mesh(devices)
+        mesh = trial_mesh(devices)
         num_dev = mesh.devices.size
         trial_batch = min(int(trial_batch), num_trials)
         trial_batch = -(-trial_batch // num_dev) * num_dev  # a multiple of the device count
@@ -252,22 +260,16 @@ def data_inefficiency(
 
             batches = tqdm(batches, desc="data_inefficiency", unit="batch")
         # Batches run one after another (blocking), so peak memory stays at one batch.
-        args = (rho, T, jnp.asarray(reduction, dtype), init, block)
-        paths = [_run_batch(mesh, target, labels, net, xs[i:i + trial_batch],
-                            init_keys[i:i + trial_batch], args) for i in batches]
+        reduction = jnp.asarray(reduction, dtype)
+        paths = []
+        for i in batches:
+            batch = (xs[i:i + trial_batch], init_keys[i:i + trial_batch])
+            z_t, y_g = run_trials(_trial_targets, mesh, batch[0], target, labels, reduction)
+            paths.append(run_trials(_trial_paths, mesh, (batch[0], z_t, y_g, batch[1]),
+                                    net, rho, T, init, block))
         paths = jnp.concatenate(paths, axis=0)  # (K, *R, N)
         _check_paths(paths)
         return _statistics(jnp.moveaxis(paths, 0, -2), jnp.asarray(sizes))
-
-
-def _run_batch(mesh, target, labels, net, xs, keys, args):
-    """One batch of trials: on one device as is, else padded and sharded over ``mesh``."""
-    if mesh.devices.size == 1:
-        with jax.default_device(mesh.devices.flat[0]):
-            return _trial_norms(target, labels, net, xs, keys, *args).block_until_ready()
-    (xs, keys), k = pad_trials((xs, keys), mesh.devices.size)
-    out = _sharded_trial_norms(mesh, target, labels, net, xs, keys, *args)
-    return jax.device_put(out.block_until_ready(), mesh.devices.flat[0])[:k]
 
 
 def _check_batch_memory(n, trials_per_device, num_rhs, block, dtype, init, net, input_dim,

@@ -17,18 +17,21 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["TRIAL_AXIS", "trial_mesh", "map_trials", "pad_trials"]
+from kdntk._jit import filter_jit
+
+__all__ = ["TRIAL_AXIS", "trial_mesh", "map_trials", "pad_trials", "run_trials"]
 
 TRIAL_AXIS = "trials"
 """Name of the mesh axis that carries independent trials."""
 
 
-def trial_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+def trial_mesh(devices: Sequence[jax.Device] | Mesh | None = None) -> Mesh:
     """A 1-D :class:`jax.sharding.Mesh` with axis ``"trials"`` over ``devices``.
 
     Args:
       devices: the devices to use; ``None`` means ``jax.local_devices()`` (all devices of this
         process). For a multi-host run pass ``jax.devices()`` after ``jax.distributed.initialize``.
+        A mesh is returned as it is.
 
     Returns:
       The mesh.
@@ -36,6 +39,8 @@ def trial_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
     Raises:
       ValueError: ``devices`` is empty or contains something that is not a JAX device.
     """
+    if isinstance(devices, Mesh):
+        return devices
     devices = list(jax.local_devices() if devices is None else devices)
     if not devices:
         raise ValueError("devices must be a non-empty sequence of jax devices.")
@@ -89,6 +94,41 @@ def map_trials(fn: Callable, mesh: Mesh, stacked, *replicated):
     return sharded(stacked, *replicated)
 
 
-def trial_sharding(mesh: Mesh) -> NamedSharding:
-    """The NamedSharding that splits an array's leading axis over the mesh's trial axis."""
-    return NamedSharding(mesh, PartitionSpec(TRIAL_AXIS))
+def run_trials(fn: Callable, mesh: Mesh, stacked, *args):
+    """``fn(stacked, *args)`` compiled, with the leading trial axis of ``stacked`` over ``mesh``.
+
+    The one driver of every sharded sweep in kdntk. On a one-device mesh ``fn`` runs there as
+    it is; otherwise the trials are padded to a multiple of the mesh size (:func:`pad_trials`),
+    split with :func:`map_trials`, and the padding is dropped. Outputs come back on the mesh's
+    first device, blocked until ready (so a caller that runs batches in turn holds one batch).
+
+    Args:
+      fn: a per-stack program ``(stacked, *args) -> outputs with leading axis K``, treating
+        trials independently; a module-level function, so that compilations are reused.
+      mesh: a 1-D mesh from :func:`trial_mesh`.
+      stacked: pytree of arrays with a common leading trial axis K.
+      *args: passed whole to every device; array leaves are traced, every other leaf (networks,
+        targets, ints, strings) is static and must be hashable.
+
+    Returns:
+      ``fn``'s outputs for the K trials.
+    """
+    if mesh.devices.size == 1:
+        with jax.default_device(mesh.devices.flat[0]):
+            return jax.block_until_ready(_run_local(fn, stacked, *args))
+    padded, k = pad_trials(stacked, mesh.devices.size)
+    # Lay the trials out over the mesh (inputs may sit committed on one device).
+    padded = jax.device_put(padded, NamedSharding(mesh, PartitionSpec(TRIAL_AXIS)))
+    out = jax.block_until_ready(_run_sharded(mesh, fn, padded, *args))
+    first = mesh.devices.flat[0]
+    return jax.tree_util.tree_map(lambda a: jax.device_put(a, first)[:k], out)
+
+
+@filter_jit
+def _run_local(fn, stacked, *args):
+    return fn(stacked, *args)
+
+
+@filter_jit
+def _run_sharded(mesh, fn, stacked, *args):
+    return map_trials(lambda s: fn(s, *args), mesh, stacked)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import kdntk
-from kdntk.inefficiency import _trial_paths
+from kdntk.inefficiency import _trial_paths, _trial_targets
 from kdntk.kernels import _blocked_kernel
 from kdntk.memory import (InsufficientMemoryError, check_fits, data_inefficiency_bytes,
                           device_memory_bytes, kernel_bytes)
@@ -34,8 +34,8 @@ def test_data_inefficiency_bytes_bounds_xla_memory_analysis(init):
     n, k, rhos, block = 256, 2, jnp.linspace(0.1, 0.9, 4), 64
     net = kdntk.mlp(3)
     task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
-    f = jax.jit(lambda xs, keys, rho: _trial_paths(task, None, net, xs, keys, rho, jnp.asarray(1.0),
-                                                   jnp.asarray(1.0), init, block))
+    f = jax.jit(lambda xs, keys, rho: _trial_paths(
+        (xs, *_trial_targets(xs, task, None, 1.0), keys), net, rho, jnp.asarray(1.0), init, block))
     xs, keys = jnp.ones((k, n, 2)), jax.random.split(jax.random.key(0), k)
     _, total = _compiled_bytes(f.lower(xs, keys, rhos).compile())
     est = data_inefficiency_bytes(n, trials_per_device=k, num_rhs=4, block_rows=block, init=init)
