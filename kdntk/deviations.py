@@ -24,14 +24,15 @@ How much of distillation's gain late switching recovers (Sec. 3.2, Fig. 4) is th
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from kdntk._checks import check_inputs, check_range
-from kdntk.eigen import distilled_flow, distilled_flow_predict, eigensystem
+from kdntk._checks import check_range
+from kdntk.eigen import _flow_on_train, _flow_through, _inverse_on_range, _targets, _test_train, eigensystem
 
 __all__ = [
     "Deviations",
@@ -62,6 +63,11 @@ def logit_transformed_probability(
     y = jnp.asarray(labels)
     if f.ndim < 1 or f.shape[-1] < 2 or y.shape != f.shape[:-1]:
         raise ValueError(f"logits (..., K>=2) and labels (...) disagree: {f.shape} vs {y.shape}.")
+    return _log_odds(f, y)
+
+
+@jax.jit
+def _log_odds(f, y):
     onehot = jax.nn.one_hot(y, f.shape[-1], dtype=bool)
     fy = jnp.sum(jnp.where(onehot, f, 0.0), axis=-1)
     rest = jax.nn.logsumexp(jnp.where(onehot, -jnp.inf, f), axis=-1)
@@ -119,15 +125,24 @@ def teacher_student_deviations(
     """
     check_range(t_teacher, "t_teacher", low=0.0)
     check_range(t_student, "t_student", low=0.0)
-    te_tr = distilled_flow(theta, targets, t_teacher)
-    st_tr = distilled_flow(theta, targets, t_student, t_teacher=t_teacher)
-    te_te = distilled_flow_predict(theta_test_train, theta, targets, t_teacher)
-    st_te = distilled_flow_predict(theta_test_train, theta, targets, t_student, t_teacher=t_teacher)
-    te_tr, st_tr, te_te, st_te = (_as_logits(f) for f in (te_tr, st_tr, te_te, st_te))
+    lam, V = eigensystem(theta)
+    kxX = _test_train(theta_test_train, lam.shape[0])
+    dtype = jnp.result_type(float)
+    return _deviations(lam, V, kxX, _targets(targets, lam.shape[0]), jnp.asarray(t_teacher, dtype),
+                       jnp.asarray(t_student, dtype))
+
+
+@jax.jit
+def _deviations(lam, V, kxX, y, t_teacher, t_student):
+    """One compiled program from one eigensystem: teacher A(T_te) y and student A(t~) A(T_te) y, on X and x."""
+    te_tr = _as_logits(_flow_on_train(lam, V, y, t_teacher, jnp.inf))
+    st_tr = _as_logits(_flow_on_train(lam, V, y, t_student, t_teacher))
+    te_te = _as_logits(_flow_through(kxX, lam, V, y, t_teacher, jnp.inf))
+    st_te = _as_logits(_flow_through(kxX, lam, V, y, t_student, t_teacher))
     ytr = jnp.argmax(te_tr, axis=-1)
     yte = jnp.argmax(te_te, axis=-1)
-    phi = logit_transformed_probability
-    return Deviations(phi(te_tr, ytr), phi(st_tr, ytr), phi(te_te, yte), phi(st_te, yte), ytr, yte)
+    return Deviations(_log_odds(te_tr, ytr), _log_odds(st_tr, ytr), _log_odds(te_te, yte),
+                      _log_odds(st_te, yte), ytr, yte)
 
 
 def switched_flow(
@@ -168,17 +183,27 @@ def switched_flow(
     check_range(t, "t", low=0.0)
     check_range(t_switch, "t_switch", low=0.0)
     lam, V = eigensystem(theta)
-    n = lam.shape[0]
-    y1 = jnp.asarray(y_first, V.dtype)
-    y2 = jnp.asarray(y_second, V.dtype)
-    if y1.shape != y2.shape or y1.shape[:1] != (n,) or y1.ndim > 2:
-        raise ValueError(f"y_first and y_second must both have shape ({n},) or ({n}, K); got "
-                         f"{y1.shape} and {y2.shape}.")
+    y1, y2 = _target_pair(y_first, y_second, lam.shape[0], "y_first and y_second")
     t = jnp.asarray(t, V.dtype)
     if t.ndim != 1:
         raise ValueError(f"t must be 1-D, got shape {t.shape}.")
-    c1 = (V.T @ y1).reshape(n, -1)
-    c2 = (V.T @ y2).reshape(n, -1)
+    kxX = None if theta_test_train is None else _test_train(theta_test_train, lam.shape[0])
+    return _switched(lam, V, y1, y2, t, jnp.asarray(t_switch, V.dtype), kxX)
+
+
+def _target_pair(y1, y2, n, names):
+    y1, y2 = jnp.asarray(y1), jnp.asarray(y2)
+    if y1.shape != y2.shape or y1.shape[:1] != (n,) or y1.ndim > 2:
+        raise ValueError(f"{names} must both have shape ({n},) or ({n}, K); got {y1.shape} and {y2.shape}.")
+    return _targets(y1, n), _targets(y2, n)
+
+
+@jax.jit
+def _switched(lam, V, y1, y2, t, t_switch, kxX):
+    """The switched trajectory (see switched_flow) from one eigensystem; kxX None: on the training inputs."""
+    n = lam.shape[0]
+    c1 = (V.T @ y1.astype(V.dtype)).reshape(n, -1)
+    c2 = (V.T @ y2.astype(V.dtype)).reshape(n, -1)
     pos = lam > 0
     before = -jnp.expm1(-t[:, None] * lam[None, :])  # (T, N)
     a_s = -jnp.expm1(-t_switch * lam)
@@ -186,13 +211,7 @@ def switched_flow(
     after = c2[None] + decay[..., None] * (a_s[:, None] * c1 - c2)[None]
     coef = jnp.where((t[:, None] <= t_switch)[..., None], before[..., None] * c1[None], after)
     coef = jnp.where(pos[None, :, None], coef, 0.0)
-    if theta_test_train is None:
-        basis = V
-    else:
-        kxX = check_inputs(theta_test_train, "theta_test_train", ndim=2).astype(V.dtype)
-        if kxX.shape[1] != n:
-            raise ValueError(f"theta_test_train must have shape (M, {n}), got {kxX.shape}.")
-        basis = kxX @ V * jnp.where(pos, 1.0 / jnp.where(pos, lam, 1.0), 0.0)[None, :]
+    basis = V if kxX is None else kxX.astype(V.dtype) @ V * _inverse_on_range(lam)[None, :]
     out = jnp.einsum("mk,tkc->tmc", basis, coef)
     return out[..., 0] if y1.ndim == 1 else out
 
@@ -261,14 +280,24 @@ def switching_gain_recovered(
     if ts.ndim != 1:
         raise ValueError(f"t_switch must be 1-D, got shape {ts.shape}.")
     check_range(ts, "t_switch", low=0.0, high=t_end)
+    lam, V = eigensystem(theta)
+    labels, teacher_targets = _target_pair(labels, teacher_targets, lam.shape[0], "labels and teacher_targets")
+    kxX = None if theta_test_train is None else _test_train(theta_test_train, lam.shape[0])
+    target = jnp.asarray(eval_targets)
+    want = (lam.shape[0] if kxX is None else kxX.shape[0],) + labels.shape[1:]
+    if target.shape != want:
+        raise ValueError(f"eval_targets must have shape {want}, got {target.shape}.")
+    return _switching_gain(lam, V, labels, teacher_targets, ts, jnp.asarray(t_end, ts.dtype), target, kxX,
+                           reverse=reverse)
+
+
+@functools.partial(jax.jit, static_argnames=("reverse",))
+def _switching_gain(lam, V, labels, teacher_targets, ts, t_end, target, kxX, *, reverse):
     first, second = (teacher_targets, labels) if reverse else (labels, teacher_targets)
-    end = jnp.asarray([t_end], ts.dtype)
+    end = t_end[None]
 
     def risk(y1, y2, s):
-        f = switched_flow(theta, y1, y2, end, t_switch=s, theta_test_train=theta_test_train)[0]
-        target = jnp.asarray(eval_targets, f.dtype)
-        if target.shape != f.shape:
-            raise ValueError(f"eval_targets must have shape {f.shape}, got {target.shape}.")
+        f = _switched(lam, V, y1, y2, end, s, kxX)[0]
         return jnp.mean(jnp.sum((f - target).reshape(f.shape[0], -1) ** 2, axis=-1))
 
     r_onehot = risk(labels, labels, 0.0)

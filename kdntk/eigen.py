@@ -23,9 +23,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._checks import check_inputs, check_range
+from kdntk._checks import check_inputs, check_range, is_concrete
 from kdntk.gradient_flow import sparsifier
 
 __all__ = [
@@ -62,6 +63,11 @@ def eigensystem(theta: Float[ArrayLike, "n n"]) -> Eigensystem:
     theta = check_inputs(theta, "theta", ndim=2)
     if theta.shape[0] != theta.shape[1]:
         raise ValueError(f"theta must be square (N, N), got shape {theta.shape}.")
+    return _eigh_descending(theta)
+
+
+@jax.jit
+def _eigh_descending(theta):
     lam, V = jnp.linalg.eigh(theta)
     return Eigensystem(jnp.clip(lam[::-1], 0.0, None), V[:, ::-1])
 
@@ -72,11 +78,18 @@ def _alpha(lam, t):
     return jnp.where(lam > 0, a, 0.0)
 
 
-def _times(t, t_teacher, dtype):
+def _times(t, t_teacher):
+    """Validated (on the host) times as float arrays; they are broadcast together inside the jitted cores."""
     check_range(t, "t", low=0.0)
     check_range(t_teacher, "t_teacher", low=0.0)
-    t, tt = jnp.broadcast_arrays(jnp.asarray(t, dtype), jnp.asarray(t_teacher, dtype))
-    return t, tt
+    dtype = jnp.result_type(float)
+    return jnp.asarray(t, dtype), jnp.asarray(t_teacher, dtype)
+
+
+@jax.jit
+def _distilled_alpha(lam, t, tt):
+    t, tt = jnp.broadcast_arrays(t, tt)
+    return _alpha(lam, t) * _alpha(lam, tt)
 
 
 def distilled_sparsifier(
@@ -97,36 +110,57 @@ def distilled_sparsifier(
       ValueError: if a time or an eigenvalue is negative or NaN.
     """
     check_range(eigenvalues, "eigenvalues", low=0.0)
-    lam = jnp.asarray(eigenvalues, jnp.result_type(float))
-    t, tt = _times(t, t_teacher, lam.dtype)
-    return _alpha(lam, t) * _alpha(lam, tt)
+    return _distilled_alpha(jnp.asarray(eigenvalues, jnp.result_type(float)), *_times(t, t_teacher))
 
 
 def _targets(y, n):
+    """y as an array of shape (N,) or (N, K), finite where concrete (checked on the host)."""
     y = jnp.asarray(y)
     if y.ndim not in (1, 2) or y.shape[0] != n:
         raise ValueError(f"y must have shape ({n},) or ({n}, K), got {y.shape}.")
-    if not bool(jnp.all(jnp.isfinite(y))):
+    if is_concrete(y) and not np.all(np.isfinite(np.asarray(y))):
         raise ValueError("y contains NaN or inf.")
     return y
 
 
-def _through_pseudo_inverse(left, lam, V, c, y_ndim):
-    """left V diag(1/lam) c (zero on null directions): Theta(x, X) Theta^+ or X^T (X X^T)^+ applied
-    to eigen-coefficients c of shape (..., N) or (..., N, K)."""
-    inv = jnp.where(lam > 0, 1.0 / jnp.where(lam > 0, lam, 1.0), 0.0)
-    B = left @ V * inv[None, :]
-    return jnp.einsum("mk,...k->...m", B, c) if y_ndim == 1 else jnp.einsum("mk,...kc->...mc", B, c)
+def _test_train(theta_test_train, n):
+    kxX = check_inputs(theta_test_train, "theta_test_train", ndim=2)
+    if kxX.shape[1] != n:
+        raise ValueError(f"theta_test_train must have shape (M, {n}), got {kxX.shape}.")
+    return kxX
 
 
-@jax.jit
 def _flow_coeffs(lam, V, y, t, tt):
-    """Coefficients of f in the eigenbasis: alpha~_k (u_k^T y), shape t.shape + (N, *y.shape[1:])."""
-    c = V.T @ y
+    """Coefficients of f in the eigenbasis: alpha~_k (u_k^T y), shape broadcast(t, tt).shape + (N, *y.shape[1:])."""
+    t, tt = jnp.broadcast_arrays(t, tt)
+    c = V.T @ y.astype(V.dtype)
     a = _alpha(lam, t) * _alpha(lam, tt)
     if y.ndim == 1:
         return a * jnp.broadcast_to(c, a.shape)
     return a[..., None] * jnp.broadcast_to(c, a.shape + c.shape[1:])
+
+
+def _inverse_on_range(lam):
+    """1 / lambda_k on the range of Theta, 0 on its null directions."""
+    return jnp.where(lam > 0, 1.0 / jnp.where(lam > 0, lam, 1.0), 0.0)
+
+
+def _in_basis(B, c, y_ndim):
+    """sum_k B[m, k] c[..., k, (c)]: map eigen-coefficients c (..., N[, K]) through the columns of B."""
+    return jnp.einsum("mk,...k->...m", B, c) if y_ndim == 1 else jnp.einsum("mk,...kc->...mc", B, c)
+
+
+@jax.jit
+def _flow_on_train(lam, V, y, t, tt):
+    """V diag(alpha~) V^T y: the function on the training inputs."""
+    return _in_basis(V, _flow_coeffs(lam, V, y, t, tt), y.ndim)
+
+
+@jax.jit
+def _flow_through(left, lam, V, y, t, tt):
+    """left V diag(alpha~ / lambda) V^T y (zero on null directions): Theta(x, X) Theta^+ f or X^T (X X^T)^+ f."""
+    B = left.astype(V.dtype) @ V * _inverse_on_range(lam)[None, :]
+    return _in_basis(B, _flow_coeffs(lam, V, y, t, tt), y.ndim)
 
 
 def distilled_flow(
@@ -155,10 +189,7 @@ def distilled_flow(
       ValueError: on a non-square/non-finite theta, mismatched y, or negative times.
     """
     lam, V = eigensystem(theta)
-    y = _targets(y, lam.shape[0]).astype(V.dtype)
-    t, tt = _times(t, t_teacher, V.dtype)
-    c = _flow_coeffs(lam, V, y, t, tt)
-    return jnp.einsum("nk,...k->...n", V, c) if y.ndim == 1 else jnp.einsum("nk,...kc->...nc", V, c)
+    return _flow_on_train(lam, V, _targets(y, lam.shape[0]), *_times(t, t_teacher))
 
 
 def distilled_flow_predict(
@@ -185,13 +216,14 @@ def distilled_flow_predict(
       Shape broadcast(t, t_teacher).shape + (M,) + y.shape[1:].
     """
     lam, V = eigensystem(theta)
-    y = _targets(y, lam.shape[0]).astype(V.dtype)
-    kxX = check_inputs(theta_test_train, "theta_test_train", ndim=2).astype(V.dtype)
-    if kxX.shape[1] != V.shape[0]:
-        raise ValueError(f"theta_test_train must have shape (M, {V.shape[0]}), got {kxX.shape}.")
-    t, tt = _times(t, t_teacher, V.dtype)
-    c = _flow_coeffs(lam, V, y, t, tt)
-    return _through_pseudo_inverse(kxX, lam, V, c, y.ndim)
+    kxX = _test_train(theta_test_train, lam.shape[0])
+    return _flow_through(kxX, lam, V, _targets(y, lam.shape[0]), *_times(t, t_teacher))
+
+
+@jax.jit
+def _linear_weights(x, y, t, tt):
+    lam, V = _eigh_descending(x @ x.T)
+    return _flow_through(x.T, lam, V, y, t, tt)
 
 
 def linear_flow_weights(
@@ -213,11 +245,13 @@ def linear_flow_weights(
       Shape broadcast(t, t_teacher).shape + (P,) + y.shape[1:].
     """
     x = check_inputs(x, "x", ndim=2)
-    lam, V = eigensystem(x @ x.T)
-    y = _targets(y, lam.shape[0]).astype(V.dtype)
-    t, tt = _times(t, t_teacher, V.dtype)
-    c = _flow_coeffs(lam, V, y, t, tt)
-    return _through_pseudo_inverse(x.T, lam, V, c, y.ndim)
+    return _linear_weights(x, _targets(y, x.shape[0]), *_times(t, t_teacher))
+
+
+@jax.jit
+def _projections(lam, V, y, t, tt, idx):
+    c = _flow_coeffs(lam, V, y.reshape(y.shape[0], -1), t, tt)[..., idx, :]
+    return jnp.linalg.norm(c / jnp.sqrt(lam[idx])[:, None], axis=-1)
 
 
 def weight_projections(
@@ -244,18 +278,30 @@ def weight_projections(
 
     Returns:
       Shape broadcast(t, t_teacher).shape + (len(directions),).
+
+    Raises:
+      ValueError: on bad directions (out of range, or a null direction of theta), shapes or times.
     """
     lam, V = eigensystem(theta)
-    y = _targets(y, lam.shape[0]).astype(V.dtype)
-    t, tt = _times(t, t_teacher, V.dtype)
-    idx = jnp.arange(lam.shape[0]) if directions is None else jnp.asarray(directions)
-    if idx.ndim != 1 or bool(jnp.any((idx < 0) | (idx >= lam.shape[0]))):
+    y = _targets(y, lam.shape[0])
+    idx = _checked_directions(lam, directions)
+    return _projections(lam, V, y, *_times(t, t_teacher), idx)
+
+
+def _checked_directions(eigenvalues: Float[ArrayLike, " n"], directions) -> np.ndarray:
+    """``directions`` (default: all) as a numpy index array, checked on the host to index eigendirections
+    with lambda_k > 0 (top first).
+
+    Raises:
+      ValueError: naming ``directions`` if one is out of [0, N) or a null direction (eigenvalue 0).
+    """
+    lam = np.asarray(eigenvalues)
+    idx = np.arange(lam.shape[0]) if directions is None else np.asarray(directions)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or np.any((idx < 0) | (idx >= lam.shape[0])):
         raise ValueError(f"directions must be indices in [0, {lam.shape[0]}), got {directions}.")
-    if bool(jnp.any(lam[idx] <= 0)):
+    if np.any(lam[idx] <= 0):
         raise ValueError("directions include a null direction of theta (eigenvalue 0).")
-    c = _flow_coeffs(lam, V, y.reshape(y.shape[0], -1), t, tt)[..., idx, :]
-    scale = jnp.broadcast_to(jnp.sqrt(lam[idx])[:, None], c.shape)
-    return jnp.linalg.norm(c / scale, axis=-1)
+    return idx
 
 
 class SparsificationTheorem(NamedTuple):
@@ -297,10 +343,16 @@ def sparsification_theorem(
     check_range(alpha_star, "alpha_star", low=0.0, high=1.0, low_open=True, high_open=True)
     check_range(eigenvalue_top, "eigenvalue_top", low=0.0, low_open=True)
     check_range(eigenvalue_bottom, "eigenvalue_bottom", low=0.0, low_open=True)
-    l1, l2, a = jnp.broadcast_arrays(*(jnp.asarray(v, jnp.result_type(float)) for v in
-                                       (eigenvalue_top, eigenvalue_bottom, alpha_star)))
-    if bool(jnp.any(l1 <= l2)):
+    if is_concrete(eigenvalue_top) and is_concrete(eigenvalue_bottom) and np.any(
+            np.asarray(eigenvalue_top) <= np.asarray(eigenvalue_bottom)):
         raise ValueError("eigenvalue_top must exceed eigenvalue_bottom (Theorem 4.1 needs k1 < k2).")
+    dtype = jnp.result_type(float)
+    return _theorem(*(jnp.asarray(v, dtype) for v in (eigenvalue_top, eigenvalue_bottom, alpha_star)))
+
+
+@jax.jit
+def _theorem(l1, l2, a):
+    l1, l2, a = jnp.broadcast_arrays(l1, l2, a)
     t = -jnp.log1p(-jnp.sqrt(a)) / l1
     top = -jnp.expm1(-l1 * t) * -jnp.expm1(-l1 * t)  # alpha_k1(t~) alpha_k1(T_te), Eq. 4
     bottom = -jnp.expm1(-l2 * t) * -jnp.expm1(-l2 * t)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array, ArrayLike, Float, Int
 
@@ -36,15 +37,21 @@ __all__ = [
 
 def channel_logits(weights: Float[ArrayLike, "k d"], inputs: Float[ArrayLike, "n k d"]) -> Float[Array, "n k"]:
     """f_k(x) = w_k . x_k for every point and node (001 Sec. 4.2, App. C.5)."""
-    return jnp.einsum("kd,nkd->nk", jnp.asarray(weights), jnp.asarray(inputs))
+    return _channel_logits(jnp.asarray(weights), jnp.asarray(inputs))
 
 
-def _scores(inputs, class_vectors):
+@jax.jit
+def _channel_logits(w, x):
+    return jnp.einsum("kd,nkd->nk", w, x)
+
+
+def _scored(inputs, class_vectors):
+    """(x, mu) checked to be (n, K, D) and (K, D): the scores x_k . mu_k are channel_logits(mu, x)."""
     x = jnp.asarray(inputs)
     mu = jnp.asarray(class_vectors, x.dtype)
     if x.ndim != 3 or mu.shape != x.shape[1:]:
         raise ValueError(f"inputs (n, K, D) and class_vectors (K, D) disagree: {x.shape}, {mu.shape}.")
-    return channel_logits(mu, x)
+    return x, mu
 
 
 def gradient_sign_fraction(
@@ -65,9 +72,13 @@ def gradient_sign_fraction(
       targets: one-hot labels or teacher probabilities, (n, K).
       probs: the model's current probabilities p, (n, K).
     """
-    s = _scores(inputs, class_vectors)
-    live = jnp.any(jnp.asarray(inputs) != 0, axis=-1)
-    good = (jnp.asarray(targets) - jnp.asarray(probs)) * s > 0
+    return _sign_fraction(*_scored(inputs, class_vectors), jnp.asarray(targets), jnp.asarray(probs))
+
+
+@jax.jit
+def _sign_fraction(x, mu, targets, probs):
+    live = jnp.any(x != 0, axis=-1)
+    good = (targets - probs) * _channel_logits(mu, x) > 0
     return jnp.sum(good & live) / jnp.sum(live)
 
 
@@ -84,13 +95,21 @@ def support_agreement_fraction(
     classes drawn WITH replacement its mean is 1 - 9 (1 - (8/9)^3) / 10 = 73.21%, the paper's 73.22%.
     """
     check_range(threshold, "threshold", low=0.0, high=1.0)
-    s = _scores(inputs, class_vectors)
-    return jnp.mean((s > 0) == (jnp.asarray(targets) > threshold))
+    return _support_agreement(*_scored(inputs, class_vectors), jnp.asarray(targets), threshold)
+
+
+@jax.jit
+def _support_agreement(x, mu, targets, threshold):
+    return jnp.mean((_channel_logits(mu, x) > 0) == (targets > threshold))
 
 
 def class_cosines(weights: Float[ArrayLike, "k d"], class_vectors: Float[ArrayLike, "k d"]) -> Float[Array, " k"]:
     """cos-sim(w_k, mu_k) for every class (001 Eq. 6, Fig. 23 middle)."""
-    w, mu = jnp.asarray(weights), jnp.asarray(class_vectors)
+    return _cosines(jnp.asarray(weights), jnp.asarray(class_vectors))
+
+
+@jax.jit
+def _cosines(w, mu):
     return jnp.sum(w * mu, -1) / (jnp.linalg.norm(w, axis=-1) * jnp.linalg.norm(mu, axis=-1))
 
 
@@ -154,11 +173,10 @@ def train_channel_classifier(
         raise ValueError(f"epochs must be >= 0, got {epochs}.")
     check_range(learning_rate, "learning_rate", low=0.0, low_open=True)
     check_range(temperature, "temperature", low=0.0, low_open=True)
-    w0 = jnp.zeros(x.shape[1:], x.dtype) if init is None else jnp.asarray(init, x.dtype)
+    w0 = jnp.asarray(np.zeros(x.shape[1:], x.dtype) if init is None else init, x.dtype)  # host zeros: no compile
     if w0.shape != x.shape[1:]:
         raise ValueError(f"init must have shape {x.shape[1:]}, got {w0.shape}.")
     history = _train(key, x, tgt, w0, epochs, batch_size, learning_rate, temperature)
-    history = jnp.concatenate([w0[None], history], axis=0)
     error_if_nonfinite(history, "train_channel_classifier: weights became NaN/inf.")
     return ChannelClassifier(history[-1], history)
 
@@ -180,10 +198,15 @@ def _train(key, x, tgt, w0, epochs, batch_size, learning_rate, temperature):
         return carry, carry[0]
 
     _, hist = jax.lax.scan(epoch, (w0, opt.init(w0)), jax.random.split(key, epochs))
-    return hist
+    return jnp.concatenate([w0[None], hist], axis=0)
 
 
 def channel_accuracy(weights: Float[ArrayLike, "k d"], inputs: Float[ArrayLike, "n k d"],
              labels: Int[ArrayLike, " n"]) -> Float[Array, ""]:
     """Fraction of points with argmax_k w_k . x_k = y."""
-    return jnp.mean(jnp.argmax(channel_logits(weights, inputs), axis=-1) == jnp.asarray(labels))
+    return _accuracy(jnp.asarray(weights), jnp.asarray(inputs), jnp.asarray(labels))
+
+
+@jax.jit
+def _accuracy(w, x, labels):
+    return jnp.mean(jnp.argmax(_channel_logits(w, x), axis=-1) == labels)

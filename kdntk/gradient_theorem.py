@@ -23,6 +23,7 @@ and E ||u_perp||^2 = m ((1 - p+)^2 + p-^2) (D - 1) / D (the text writes its squa
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -41,7 +42,13 @@ def similarity_probabilities(alpha, tau, num_classes: int):
     The probability on node k of a model w = alpha mu, on an S+ point (target k) and an S- point
     (k the similar class). Broadcasts over alpha and tau.
     """
-    a = jnp.asarray(alpha, jnp.result_type(float)) * jnp.asarray(tau)
+    dtype = jnp.result_type(float)
+    return _similarity_probabilities(jnp.asarray(alpha, dtype), jnp.asarray(tau, dtype), num_classes)
+
+
+@functools.partial(jax.jit, static_argnames=("num_classes",))
+def _similarity_probabilities(alpha, tau, num_classes):
+    a = alpha * tau
     logz = jnp.logaddexp(jnp.logaddexp(a, a / 2), jnp.log(num_classes - 2.0))
     return jnp.exp(a - logz), jnp.exp(a / 2 - logz)
 
@@ -139,6 +146,11 @@ def gradient_quality(
     check_range(alpha_teacher, "alpha_teacher", low=0.0)
     check_range(tau, "tau", low=0.0, low_open=True)
     check_range(eps, "eps", low=0.0, high=1.0)
+    return _gradient_quality(key, alpha, alpha_teacher, tau, eps, m=m, dim=dim, num_classes=num_classes)
+
+
+@functools.partial(jax.jit, static_argnames=("m", "dim", "num_classes"))
+def _gradient_quality(key, alpha, alpha_teacher, tau, eps, *, m, dim, num_classes):
     K, D = num_classes, dim
     dtype = jnp.result_type(float)
     k_mu, k_t, k_z, k_r = jax.random.split(key, 4)

@@ -75,20 +75,20 @@ def _beta(key, a, b, shape, dtype):
     return jax.random.beta(key, a, b, shape, dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("n", "num_similar", "scaling", "replace", "beta_a", "beta_b"))
+@functools.partial(jax.jit, static_argnames=("n", "num_similar", "scaling", "beta_a", "beta_b"))
 def _sample(key, mu, margin, similar_scale, beta_a, beta_b, *, n, num_similar, scaling, replace):
     num_classes, dim = mu.shape
     dtype = mu.dtype
     k_y, k_g, k_c, k_b = jax.random.split(key, 4)
     y = jax.random.randint(k_y, (n,), 0, num_classes)
     rows = jnp.arange(n)
-    if replace:
-        r = jax.random.randint(k_c, (n, num_similar), 0, num_classes - 1)
-        sim = jnp.where(r >= y[:, None], r + 1, r)
-    else:
-        u = jax.random.uniform(k_c, (n, num_classes))
-        u = jnp.where(jnp.arange(num_classes)[None, :] == y[:, None], jnp.inf, u)
-        sim = jnp.argsort(u, axis=-1)[:, :num_similar]
+    # One uniform draw serves both readings (``replace`` is traced: one compiled program for both).
+    u = jax.random.uniform(k_c, (n, num_classes), dtype)
+    # uniform on the K - 1 others (the clip: u * (K - 1) can round up to K - 1 for u just below 1)
+    r = jnp.minimum(jnp.floor(u[:, :num_similar] * (num_classes - 1)), num_classes - 2).astype(y.dtype)
+    with_replacement = jnp.where(r >= y[:, None], r + 1, r)
+    u = jnp.where(jnp.arange(num_classes)[None, :] == y[:, None], jnp.inf, u)
+    sim = jnp.where(replace, with_replacement, jnp.argsort(u, axis=-1)[:, :num_similar])
     cls = jnp.concatenate([y[:, None], sim], axis=1)  # (n, 1 + S)
     g = jax.random.normal(k_g, (n, 1 + num_similar, _CANDIDATES, dim), dtype)
     raw = _truncated_channels(g, mu[cls], margin)  # (n, 1 + S, D)
