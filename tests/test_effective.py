@@ -38,19 +38,92 @@ def _reference(z_t, y, rho, T):
     return np.array([mp_effective_logit(*p) for p in zip(z_t, y, rho, T)])
 
 
+def _grid(z_t, ys, rhos, Ts):
+    """Every (y, rho, T) combination over the z_t grid: arrays (len(ys) len(rhos) len(Ts), len(z_t))."""
+    y, rho, T = (a[..., None] for a in np.meshgrid(ys, rhos, Ts, indexing="ij"))
+    return tuple(np.broadcast_to(a, y.shape[:-1] + z_t.shape).reshape(-1, z_t.size) for a in (z_t, y, rho, T))
+
+
+SATURATED = [(500.0, 0.0, 0.5, 1.0), (-500.0, 1.0, 0.5, 1.0), (1000.0, 0.0, 0.9, 2.0),
+             (-1000.0, 1.0, 0.1, 2.0), (500.0, 1.0, 0.3, 1.0), (50.0, 0.0, 0.5, 0.1)]
+# Points of the implicit-derivative check: hard and soft labels, both signs, T from 0.3 to 10.
+DERIVATIVE_POINTS = np.array([(-2.0, 1.0, 0.3, 4.0), (1.5, 1.0, 0.7, 0.5), (0.3, 0.2, 0.5, 2.0),
+                              (-4.0, 0.9, 0.05, 10.0), (20.0, 0.0, 0.6, 3.0), (-0.7, 0.6, 0.9, 0.3)])
+FD_STEP = 1e-6
+CORRECTION_STEP = 1e-7
+
+
+def _correction_points():
+    """Thm 2 check points: z_t x y in {0, 1, 0.3} x T in {0.5, 1, 2, 5} at rho = 1, flattened."""
+    z_t, y, rho, T = _grid(np.array([-3.0, -0.5, 0.0, 1.2, 3.0]), [0.0, 1.0, 0.3], [1.0], [0.5, 1.0, 2.0, 5.0])
+    return z_t.ravel(), y.ravel(), T.ravel()
+
+
+def _fd_points():
+    """Central-difference points of DERIVATIVE_POINTS: (6, 4 arguments, 2 signs, 4) and steps (6, 4)."""
+    h = FD_STEP * np.maximum(1.0, np.abs(DERIVATIVE_POINTS))
+    shift = np.eye(4)[None, :, None, :] * np.array([1.0, -1.0])[:, None] * h[:, :, None, None]
+    hard = np.isin(DERIVATIVE_POINTS[:, 1], (0.0, 1.0))
+    shift[hard, 1] = 0.0  # a hard label is a boundary value: not perturbed (and not checked)
+    return DERIVATIVE_POINTS[:, None, None, :] + shift, h
+
+
+def _cases():
+    """Every float64 evaluation of this module, by name: tuples (z_t, y_g, rho, T) of equal shape."""
+    a, b = _random_points(0, 60), _corner_points()
+    z_c, y_c, T_c = _correction_points()
+    fd, _ = _fd_points()
+    rng = np.random.default_rng(3)  # T = 1 closed form: y_g a third hard
+    z_1, rho_1, y_1 = rng.uniform(-20, 20, 40), rng.uniform(0.01, 1, 40), rng.uniform(0, 1, 40)
+    y_1[::3] = np.round(y_1[::3])
+    soft = np.array([-1e3, -37.25, -1e-300, 0.0, 3.3, 999.0])
+    return {
+        "oracle": tuple(np.concatenate([u, v]) for u, v in zip(a, b)),
+        "saturated": tuple(np.array(c) for c in zip(*SATURATED)),
+        "monotone": _grid(np.linspace(-1000.0, 1000.0, 2001), [0.0, 1.0], [1e-3, 0.1, 0.5, 0.9],
+                          [0.1, 1.0, 5.0, 100.0]),
+        "pure_soft": _grid(soft, [0.0, 1.0, 0.42], [1.0], [0.1, 1.0, 7.0]),
+        "amplified": _grid(np.linspace(-60.0, 60.0, 1201), [0.0], [1e-3, 0.2, 0.5, 0.8, 1.0],
+                           [0.1, 0.5, 1.0, 3.0, 20.0, 100.0]),
+        "unit_temperature": (z_1, y_1, rho_1, np.ones(40)),
+        "hard_dominates": _grid(np.linspace(-1000.0, 1000.0, 2001), [1.0],
+                                [1e-3, 0.1, 0.3, 0.5, 0.99e-3, 0.099, 0.297, 0.495], [1.0]),
+        "hard_counterexample": tuple(np.array([v]) for v in (-1.0, 1.0, 0.5, 0.1)),
+        "pure_hard": _grid(np.array([-5.0, 0.0, 5.0]), [1.0, 0.0], [0.0], [0.1, 1.0, 10.0]),
+        "pure_hard_soft_label": _grid(np.array([-5.0, 0.0, 5.0]), [0.25], [0.0], [2.0]),
+        "fd": tuple(fd[..., i] for i in range(4)),
+        "correction_fd": (z_c, y_c, np.full(z_c.shape, 1.0 - CORRECTION_STEP), T_c),
+    }
+
+
 @pytest.fixture(scope="module")
-def points64():
-    a = _random_points(0, 60)
-    b = _corner_points()
-    args = tuple(np.concatenate([u, v]) for u, v in zip(a, b))
-    return args, _reference(*args)
-
-
-def test_effective_logits_matches_mpmath_bisection_float64(points64):
-    args, ref = points64
-    got = np.asarray(kdntk.effective_logits(*args))
-    err = np.abs(got - ref) / np.maximum(1.0, np.abs(ref))
+def f64():
+    """All float64 cases evaluated by ONE effective_logits call (one compilation), split by name
+    into (args, z_eff) with the case's shape. The Fig. 1 grid gets labels 1{z_t > 0} here."""
+    cases = _cases()
+    z_t = cases["amplified"][0]
+    cases["amplified"] = (z_t, (z_t > 0).astype(float), *cases["amplified"][2:])
+    flat = [np.concatenate([np.ravel(a) for a in args]) for args in zip(*cases.values())]
+    got = np.asarray(kdntk.effective_logits(*flat))
     assert got.dtype == np.float64
+    out, start = {}, 0
+    for name, args in cases.items():
+        stop = start + args[0].size
+        out[name] = (args, got[start:stop].reshape(args[0].shape))
+        start = stop
+    return out
+
+
+@pytest.fixture(scope="module")
+def oracle_reference(f64):
+    """mpmath 300-digit bisection values of the "oracle" and "saturated" cases (computed once)."""
+    return {name: _reference(*f64[name][0]) for name in ("oracle", "saturated")}
+
+
+def test_effective_logits_matches_mpmath_bisection_float64(f64, oracle_reference):
+    args, got = f64["oracle"]
+    ref = oracle_reference["oracle"]
+    err = np.abs(got - ref) / np.maximum(1.0, np.abs(ref))
     assert np.all(np.isfinite(got))
     assert err.max() <= 1e-12, (err.max(), [a[err.argmax()] for a in args])
 
@@ -65,81 +138,66 @@ def test_effective_logits_matches_mpmath_bisection_float32():
     assert err.max() <= 1e-4, (err.max(), [a[err.argmax()] for a in args])
 
 
-def test_effective_logits_matches_mpmath_where_sigmoids_saturate():
+def test_effective_logits_matches_mpmath_where_sigmoids_saturate(f64, oracle_reference):
     # z_t / T = 500 and 1000: 1 - sigma(500) ~ 1e-217, so a naive float64 difference is exactly 0.
-    pts = [(500.0, 0.0, 0.5, 1.0), (-500.0, 1.0, 0.5, 1.0), (1000.0, 0.0, 0.9, 2.0),
-           (-1000.0, 1.0, 0.1, 2.0), (500.0, 1.0, 0.3, 1.0), (50.0, 0.0, 0.5, 0.1)]
-    args = tuple(np.array(c) for c in zip(*pts))
-    ref = _reference(*args)
-    got = np.asarray(kdntk.effective_logits(*args))
-    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(f64["saturated"][1], oracle_reference["saturated"], rtol=1e-9, atol=1e-9)
 
 
-def test_effective_logits_finite_and_monotone_in_teacher_logit_up_to_1e3():
+def test_effective_logits_finite_and_monotone_in_teacher_logit_up_to_1e3(f64):
     """Eq. 3's root is strictly increasing in z_t. Where it saturates on a plateau (its true
     increase per step is below one ulp) the float64 root carries rounding noise of up to ~7 ulps
     (measured), so monotonicity is asserted up to 16 ulps of |z_eff|; any real defect (a wrong
-    branch, a bracket jump) would be many orders of magnitude larger."""
-    z_t = jnp.linspace(-1000.0, 1000.0, 2001)
-    for y in (0.0, 1.0):
-        for rho in (1e-3, 0.1, 0.5, 0.9):
-            for T in (0.1, 1.0, 5.0, 100.0):
-                z = np.asarray(kdntk.effective_logits(z_t, y, rho, T))
-                assert np.all(np.isfinite(z)), (y, rho, T)
-                slack = 16 * np.spacing(np.maximum(np.abs(z[1:]), np.abs(z[:-1])))
-                assert np.all(np.diff(z) >= -slack), (y, rho, T, np.diff(z).min())
+    branch, a bracket jump) would be many orders of magnitude larger. 2 labels x 4 ratios x 4
+    temperatures over z_t in [-1000, 1000]."""
+    (_, y, rho, T), z = f64["monotone"]
+    for i in range(z.shape[0]):
+        assert np.all(np.isfinite(z[i])), (y[i, 0], rho[i, 0], T[i, 0])
+        slack = 16 * np.spacing(np.maximum(np.abs(z[i, 1:]), np.abs(z[i, :-1])))
+        assert np.all(np.diff(z[i]) >= -slack), (y[i, 0], rho[i, 0], T[i, 0], np.diff(z[i]).min())
 
 
-def test_effective_logits_pure_soft_returns_teacher_logit_exactly():
-    z_t = jnp.array([-1e3, -37.25, -1e-300, 0.0, 3.3, 999.0])
-    for y in (0.0, 1.0, 0.42):
-        for T in (0.1, 1.0, 7.0):
-            np.testing.assert_array_equal(kdntk.effective_logits(z_t, y, 1.0, T), z_t)
+def test_effective_logits_pure_soft_returns_teacher_logit_exactly(f64):
+    (z_t, *_), z = f64["pure_soft"]
+    np.testing.assert_array_equal(z, z_t)
 
 
-def test_effective_logits_correct_teacher_is_amplified_paper_fig1():
+def test_effective_logits_correct_teacher_is_amplified_paper_fig1(f64):
     # Paper Sec. 2: for a correct teacher (y_g = 1{z_t > 0}) |z_eff| >= |z_t| at any T.
-    z_t = jnp.linspace(-60.0, 60.0, 1201)
-    y = (z_t > 0).astype(z_t.dtype)
-    for rho in (1e-3, 0.2, 0.5, 0.8, 1.0):
-        for T in (0.1, 0.5, 1.0, 3.0, 20.0, 100.0):
-            z = kdntk.effective_logits(z_t, y, rho, T)
-            assert np.all(np.abs(np.asarray(z)) >= np.abs(np.asarray(z_t))), (rho, T)
+    (z_t, _, rho, T), z = f64["amplified"]
+    for i in range(z.shape[0]):
+        assert np.all(np.abs(z[i]) >= np.abs(z_t[i])), (rho[i, 0], T[i, 0])
 
 
-def test_effective_logits_matches_closed_form_at_unit_temperature():
+def test_effective_logits_matches_closed_form_at_unit_temperature(f64):
     # At T = 1, Eq. 3 is linear in sigma(z): sigma(z_eff) = rho sigma(z_t) + (1 - rho) y_g.
-    rng = np.random.default_rng(3)
-    z_t, rho, y = rng.uniform(-20, 20, 40), rng.uniform(0.01, 1, 40), rng.uniform(0, 1, 40)
-    y[::3] = np.round(y[::3])
+    (z_t, y, rho, _), got = f64["unit_temperature"]
     with mpmath.workdps(60):
         ref = []
         for a, r, g in zip(z_t, rho, y):
             p = r / (1 + mpmath.exp(-mpmath.mpf(a))) + (1 - r) * mpmath.mpf(g)
             ref.append(float(mpmath.log(p / (1 - p))))
-    np.testing.assert_allclose(kdntk.effective_logits(z_t, y, rho, 1.0), ref, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
 
 
-def test_effective_logits_sign_correct_at_unit_temperature_when_hard_ratio_dominates():
-    # From the T = 1 closed form: y_g = 1 and rho <= 1/2 give sigma(z_eff) >= 1/2 for any z_t.
-    z_t = jnp.linspace(-1000.0, 1000.0, 2001)
-    for rho in (1e-3, 0.1, 0.3, 0.5):
-        assert np.all(np.asarray(kdntk.effective_logits(z_t, 1.0, rho, 1.0)) >= 0)
-        assert np.all(np.asarray(kdntk.effective_logits(z_t, 1.0, rho * 0.99, 1.0)) > 0)
+def test_effective_logits_sign_correct_at_unit_temperature_when_hard_ratio_dominates(f64):
+    # From the T = 1 closed form: y_g = 1 and rho <= 1/2 give sigma(z_eff) >= 1/2 for any z_t,
+    # (rows 0-3: rho in {1e-3, 0.1, 0.3, 0.5}), strictly for rho < 1/2 (rows 4-7: 0.99 rho).
+    z = f64["hard_dominates"][1]
+    assert np.all(z[:4] >= 0)
+    assert np.all(z[4:] > 0)
     # ... but not at other temperatures: a counterexample at T = 0.1 (checked with mpmath).
     ref = mp_effective_logit(-1.0, 1.0, 0.5, 0.1)
     assert ref < 0
-    got = float(kdntk.effective_logits(-1.0, 1.0, 0.5, 0.1))
+    got = float(f64["hard_counterexample"][1][0])
     assert got < 0 and abs(got - ref) <= 1e-9 * max(1, abs(ref))
 
 
-def test_effective_logits_pure_hard_labels_diverge_by_label_never_nan():
-    z_t = jnp.array([-5.0, 0.0, 5.0])
-    for T in (0.1, 1.0, 10.0):
-        assert np.all(np.asarray(kdntk.effective_logits(z_t, 1.0, 0.0, T)) == np.inf)
-        assert np.all(np.asarray(kdntk.effective_logits(z_t, 0.0, 0.0, T)) == -np.inf)
+def test_effective_logits_pure_hard_labels_diverge_by_label_never_nan(f64):
+    (_, y, _, _), z = f64["pure_hard"]
+    assert np.all(z[y == 1.0] == np.inf) and np.all(z[y == 0.0] == -np.inf)
+    assert z.size == 18
     # soft labels at rho = 0: logit(y_g)
-    np.testing.assert_allclose(kdntk.effective_logits(z_t, 0.25, 0.0, 2.0), math.log(1 / 3), rtol=1e-14)
+    np.testing.assert_allclose(f64["pure_hard_soft_label"][1], math.log(1 / 3), rtol=1e-14)
 
 
 def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperature():
@@ -160,35 +218,33 @@ def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperat
     np.testing.assert_allclose(g_T, (f(0.3, 4.0 + h) - f(0.3, 4.0 - h)) / (2 * h), rtol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "z_t,y,rho,T",
-    [(-2.0, 1.0, 0.3, 4.0), (1.5, 1.0, 0.7, 0.5), (0.3, 0.2, 0.5, 2.0), (-4.0, 0.9, 0.05, 10.0),
-     (20.0, 0.0, 0.6, 3.0), (-0.7, 0.6, 0.9, 0.3)],
-)
-def test_effective_logits_implicit_derivatives_match_central_differences(z_t, y, rho, T):
-    args = np.array([z_t, y, rho, T])
+@pytest.fixture(scope="module")
+def implicit_gradients():
+    """jax.grad of z_eff in all four arguments at DERIVATIVE_POINTS and at the Thm 2 points
+    (rho = 1), from ONE vmapped program: (6, 4) and (60, 4)."""
+    z_c, y_c, T_c = _correction_points()
+    pts = np.concatenate([DERIVATIVE_POINTS, np.stack([z_c, y_c, np.ones_like(z_c), T_c], 1)])
+    g = np.asarray(jax.vmap(jax.grad(lambda a: kdntk.effective_logits(*a)))(jnp.asarray(pts)))
+    return g[: len(DERIVATIVE_POINTS)], g[len(DERIVATIVE_POINTS):]
+
+
+def test_effective_logits_implicit_derivatives_match_central_differences(f64, implicit_gradients):
+    g = implicit_gradients[0]
+    z = f64["fd"][1]  # (6, 4, 2): point, argument, +-h
+    _, h = _fd_points()
+    fd = (z[..., 0] - z[..., 1]) / (2 * h)
     names = ("z_t", "y_g", "rho", "T")
-    g = np.asarray(jax.grad(lambda a: kdntk.effective_logits(*a))(jnp.asarray(args)))
-    for i, name in enumerate(names):
-        if name == "y_g" and y in (0.0, 1.0):
-            continue  # the label is a boundary value; its derivative is one-sided
-        h = 1e-6 * max(1.0, abs(args[i]))
-        up, dn = args.copy(), args.copy()
-        up[i] += h
-        dn[i] -= h
-        fd = (float(kdntk.effective_logits(*up)) - float(kdntk.effective_logits(*dn))) / (2 * h)
-        assert abs(g[i] - fd) <= 1e-6 * max(1.0, abs(fd)), (name, g[i], fd)
+    for p, point in enumerate(DERIVATIVE_POINTS):
+        for i, name in enumerate(names):
+            if name == "y_g" and point[1] in (0.0, 1.0):
+                continue  # the label is a boundary value; its derivative is one-sided
+            assert abs(g[p, i] - fd[p, i]) <= 1e-6 * max(1.0, abs(fd[p, i])), (point, name, g[p, i], fd[p, i])
 
 
-@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
-@pytest.mark.parametrize("T", [0.5, 1.0, 2.0, 5.0])
-def test_correction_logits_match_rho_derivative_and_finite_difference(y, T):
-    # Thm 2: delta z_h = d z_eff / d(1 - rho) at rho = 1.
-    z_t = jnp.array([-3.0, -0.5, 0.0, 1.2, 3.0])
+def test_correction_logits_match_rho_derivative_and_finite_difference(f64, implicit_gradients):
+    # Thm 2: delta z_h = d z_eff / d(1 - rho) at rho = 1; y_g in {0, 1, 0.3}, T in {0.5, 1, 2, 5}.
+    z_t, y, T = _correction_points()
     corr = np.asarray(kdntk.correction_logits(z_t, y, T))
-    d_rho = np.asarray(jax.vmap(jax.grad(lambda z, r: kdntk.effective_logits(z, y, r, T), argnums=1),
-                                in_axes=(0, None))(z_t, 1.0))
-    np.testing.assert_allclose(corr, -d_rho, rtol=1e-12, atol=1e-12)
-    h = 1e-7
-    fd = (np.asarray(kdntk.effective_logits(z_t, y, 1.0 - h, T)) - np.asarray(z_t)) / h
+    np.testing.assert_allclose(corr, -implicit_gradients[1][:, 2], rtol=1e-12, atol=1e-12)
+    fd = (f64["correction_fd"][1] - z_t) / CORRECTION_STEP
     np.testing.assert_allclose(corr, fd, rtol=1e-4, atol=1e-6)
