@@ -77,12 +77,10 @@ def run(out: str, *, num_trials: int, sample_sizes=SAMPLE_SIZES, init: str = "pr
                          float(slope.value), float(slope.stderr)))
     elapsed = time.perf_counter() - t0
 
-    header = " ".join(f"I({n}):>13" for n in sizes)
     print(f"Data inefficiency I(n) +- standard error; {num_trials} trials, init={init!r}, "
           f"student: infinite-width ReLU MLP, 3 hidden layers; x ~ N(0, 25 I_2)", file=stream)
     print(f"{'figure':16s} {'task':14s} " + " ".join(f"{'I(' + str(n) + ')':>13s}" for n in sizes)
           + f"   slope {n_lo}->{n_hi}", file=stream)
-    del header
     for fig, label, ineff, se, sl, sl_se in rows:
         cells = " ".join(f"{v:6.3f}+-{e:5.3f}" for v, e in zip(ineff, se))
         print(f"{fig:16s} {label:14s} {cells}   {sl:5.3f}+-{sl_se:5.3f}", file=stream)
