@@ -32,8 +32,9 @@ def _call(n, rho, temperature=1.0, *, num_trials, key=1):
     return res.inefficiency
 
 
-def run(sizes, *, num_trials=20, repeats=2, rhs_n=None) -> list[dict]:
-    """Rows for the scaling in N, then (unless rhs_n == 0) the right-hand-side comparison."""
+def run(sizes, *, num_trials=20, repeats=2, rhs_n=None, rhs_trials=None) -> list[dict]:
+    """Rows for the scaling in N, then (unless rhs_n == 0) the right-hand-side comparison with
+    ``rhs_trials`` trials (default ``num_trials``)."""
     rows = []
     for n in sizes:
         t = interleaved({"data_inefficiency (8 rho)": lambda: _call(n, RHOS, num_trials=num_trials)},
@@ -47,18 +48,19 @@ def run(sizes, *, num_trials=20, repeats=2, rhs_n=None) -> list[dict]:
     if rhs_n == 0:  # skip the right-hand-side comparison
         return rows
     n = rhs_n or max(sizes)
+    rhs_trials = rhs_trials or num_trials
     rho32 = np.repeat(RHOS, 4)
     temps = np.tile([1.0, 2.0, 4.0, 8.0], 8)
     t = interleaved({
-        "1 rho": lambda: _call(n, 0.5, num_trials=num_trials),
-        "8 rho x 4 epochs (32 rhs)": lambda: _call(n, rho32, temps, num_trials=num_trials),
-        "loop over 8 rho": lambda: [_call(n, float(r), num_trials=num_trials) for r in RHOS],
+        "1 rho": lambda: _call(n, 0.5, num_trials=rhs_trials),
+        "8 rho x 4 epochs (32 rhs)": lambda: _call(n, rho32, temps, num_trials=rhs_trials),
+        "loop over 8 rho": lambda: [_call(n, float(r), num_trials=rhs_trials) for r in RHOS],
     }, repeats=repeats)
     # The batched right-hand sides must reproduce the loop's answers.
     loop = np.stack([np.asarray(a) for a in t["loop over 8 rho"]["out"]])
-    batched = np.asarray(_call(n, RHOS, num_trials=num_trials))
+    batched = np.asarray(_call(n, RHOS, num_trials=rhs_trials))
     err = float(np.max(np.abs(loop - batched.reshape(loop.shape))))
     for method, timing in t.items():
-        rows.append(row("rhs", method, timing, N=n, dtype="float64", trials=num_trials,
+        rows.append(row("rhs", method, timing, N=n, dtype="float64", trials=rhs_trials,
                         rhs={"1 rho": 1, "loop over 8 rho": 8}.get(method, 32), abs_error=err))
     return rows

@@ -50,9 +50,12 @@ def parse(argv=None):
     p.add_argument("--num-check", type=int, default=10_000, help="subsample for the accuracy check")
     p.add_argument("--num-prefix", type=int, default=16, help="prefixes timed for separate solves")
     p.add_argument("--trials", type=int, help="data_inefficiency trials")
+    p.add_argument("--rhs-trials", type=int,
+                   help="trials of the right-hand-side comparison (default: --trials); its loop "
+                        "baseline costs 8 pipelines, so fewer trials keep it affordable at N = 2048")
     p.add_argument("--repeats", type=int, help="timed repeats per measurement")
     args = p.parse_args(argv)
-    conf = dict(QUICK if args.quick else FULL)
+    conf = dict(QUICK if args.quick else FULL, rhs_trials=None)
     for k in list(conf):
         if getattr(args, k, None) is not None:
             conf[k] = getattr(args, k)
@@ -84,7 +87,8 @@ def run(conf, only, log=print, save=None) -> list[dict]:
                                                  gd_timed_steps=conf["gd_steps"],
                                                  num_check=conf["num_check"]),
         "pipeline": lambda: bench_pipeline.run(conf["pipeline_sizes"], num_trials=conf["trials"],
-                                               repeats=conf["repeats"], rhs_n=conf["rhs_n"]),
+                                               repeats=conf["repeats"], rhs_n=conf["rhs_n"],
+                                               rhs_trials=conf.get("rhs_trials")),
         "precision": lambda: bench_precision.run(conf["precision_sizes"], repeats=conf["repeats"]),
     }
     rows = []
