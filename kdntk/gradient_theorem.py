@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jaxtyping import Array
 
 from kdntk._checks import check_range
+from kdntk._random import drawn_flat
 from kdntk.gradient_space import channel_logits
 
 __all__ = ["GradientQuality", "gradient_quality", "similarity_probabilities"]
@@ -96,12 +97,12 @@ class GradientQuality(NamedTuple):
 
 def _on_hyperplane(key, mu, level):
     """One draw per row of mu of N(0, I/D) conditioned on x . mu = level (unit mu): level mu + (I - mu mu^T) g."""
-    g = jax.random.normal(key, mu.shape, mu.dtype) / jnp.sqrt(mu.shape[-1])
+    g = drawn_flat(jax.random.normal, key, mu.shape, mu.dtype) / jnp.sqrt(mu.shape[-1])
     return level * mu + g - jnp.sum(g * mu, -1, keepdims=True) * mu
 
 
 def _unit_perp(key, mu):
-    r = jax.random.normal(key, mu.shape, mu.dtype)
+    r = drawn_flat(jax.random.normal, key, mu.shape, mu.dtype)
     r = r - jnp.sum(r * mu, -1, keepdims=True) * mu
     return r / jnp.linalg.norm(r, axis=-1, keepdims=True)
 
@@ -154,7 +155,7 @@ def _gradient_quality(key, alpha, alpha_teacher, tau, eps, *, m, dim, num_classe
     K, D = num_classes, dim
     dtype = jnp.result_type(float)
     k_mu, k_t, k_z, k_r = jax.random.split(key, 4)
-    mu = jax.random.normal(k_mu, (K, D), dtype)
+    mu = drawn_flat(jax.random.normal, k_mu, (K, D), dtype)
     mu = mu / jnp.linalg.norm(mu, axis=-1, keepdims=True)
     y = jnp.repeat(jnp.arange(K), m)
     z = (y + 1) % K

@@ -17,7 +17,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from kdntk._checks import check_inputs, check_range, error_if_nonfinite
-from kdntk.eigen import eigensystem
+from kdntk._random import drawn_flat
+from kdntk.eigen import _checked_directions, eigensystem
 
 __all__ = ["FeatureTrajectory", "cross_entropy_feature_trajectory", "random_relu_features"]
 
@@ -49,7 +50,7 @@ def random_relu_features(
 @functools.partial(jax.jit, static_argnames=("num_features",))
 def _relu_features(key, x, *, num_features):
     kw, kb = jax.random.split(key)
-    w = jax.random.normal(kw, (x.shape[1], num_features), x.dtype) / jnp.sqrt(x.shape[1])
+    w = drawn_flat(jax.random.normal, kw, (x.shape[1], num_features), x.dtype) / jnp.sqrt(x.shape[1])
     b = jax.random.normal(kb, (num_features,), x.dtype)
     return jax.nn.relu(x @ w + b[None, :]) / jnp.sqrt(num_features)
 
@@ -76,8 +77,9 @@ def _ce_loss(w, phi, targets, temperature, link):
 
 
 @functools.partial(jax.jit, static_argnames=("steps", "link"))
-def _ce_scan(phi, targets, v, learning_rate, temperature, *, steps, link):
+def _ce_scan(phi, targets, lam, U, idx, learning_rate, temperature, *, steps, link):
     grad = jax.grad(_ce_loss)
+    v = phi.T @ U[:, idx] / jnp.sqrt(lam[idx])[None, :]
 
     def step(w, _):
         w = w - learning_rate * grad(w, phi, targets, temperature, link)
@@ -85,7 +87,7 @@ def _ce_scan(phi, targets, v, learning_rate, temperature, *, steps, link):
 
     w0 = jnp.zeros((phi.shape[1], targets.shape[1]), phi.dtype)
     w, proj = jax.lax.scan(step, w0, None, length=steps)
-    return w, jnp.concatenate([jnp.zeros((1, v.shape[1]), phi.dtype), proj], axis=0)
+    return FeatureTrajectory(w, jnp.concatenate([jnp.zeros((1, v.shape[1]), phi.dtype), proj], axis=0), phi @ w)
 
 
 def cross_entropy_feature_trajectory(
@@ -135,10 +137,7 @@ def cross_entropy_feature_trajectory(
     check_range(learning_rate, "learning_rate", low=0.0, low_open=True)
     check_range(temperature, "temperature", low=0.0, low_open=True)
     lam, U = eigensystem(phi @ phi.T)
-    idx = jnp.asarray(directions)
-    if idx.ndim != 1 or bool(jnp.any((idx < 0) | (idx >= lam.shape[0]))) or bool(jnp.any(lam[idx] <= 0)):
-        raise ValueError(f"directions must index non-null eigendirections in [0, {lam.shape[0]}), got {directions}.")
-    v = phi.T @ U[:, idx] / jnp.sqrt(lam[idx])[None, :]
-    w, proj = _ce_scan(phi, q, v, learning_rate, temperature, steps=steps, link=link)
-    error_if_nonfinite(proj, "cross_entropy_feature_trajectory: training diverged (lower learning_rate).")
-    return FeatureTrajectory(w, proj, phi @ w)
+    idx = _checked_directions(lam, directions)
+    out = _ce_scan(phi, q, lam, U, idx, learning_rate, temperature, steps=steps, link=link)
+    error_if_nonfinite(out.projections, "cross_entropy_feature_trajectory: training diverged (lower learning_rate).")
+    return out

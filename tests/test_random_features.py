@@ -26,9 +26,14 @@ def test_feature_gram_matches_arccos_kernel_monte_carlo():
     assert np.all(np.abs(got - want) < 4 * 1.3 * np.outer(s, s) / np.sqrt(F))
 
 
-def test_mnist_standin_label_noise_rate_and_ranges():
-    d = noisy_mnist_standin(jax.random.key(1), 2000, side=8, label_noise=0.25)
-    x, y, c = (np.asarray(a) for a in d)
+@pytest.fixture(scope="module")
+def standin():
+    """2000 stand-in points (8 x 8, 25% label noise): one compiled sampler serves both tests that use it."""
+    return noisy_mnist_standin(jax.random.key(1), 2000, side=8, label_noise=0.25)
+
+
+def test_mnist_standin_label_noise_rate_and_ranges(standin):
+    x, y, c = (np.asarray(a) for a in standin)
     assert x.shape == (2000, 64) and x.min() >= 0 and x.max() <= 1
     rate = np.mean(y != c)
     assert abs(rate - 0.25) < 4 * np.sqrt(0.25 * 0.75 / 2000)
@@ -61,15 +66,19 @@ def test_cross_entropy_trajectory_matches_explicit_python_steps(link):
     np.testing.assert_allclose(got.projections, np.array(proj), rtol=1e-10, atol=1e-14)
 
 
-def test_cross_entropy_student_lags_teacher_on_bottom_direction():
+def test_cross_entropy_student_lags_teacher_on_bottom_direction(standin):
     """C.4 / Fig. 20: when the top coordinate reaches 90% of the teacher's final value, the distilled
-    student (T = 5) has made far less progress on a bottom eigendirection than the teacher had."""
+    student (T = 5) has made far less progress on a bottom eigendirection than the teacher had.
+
+    On the first 32 fixture points (and on the next three disjoint 32-point blocks, checked once) the
+    student gets there in 486-829 steps vs the teacher's 1015-1111, its bottom coordinate is 0.08-0.11
+    of the teacher's (asserted: < 0.5) and the teacher has 0.72-0.78 of its final bottom value (> 0.3)."""
     n = 32
-    d = noisy_mnist_standin(jax.random.key(0), n, side=8, label_noise=0.25)
-    phi = random_relu_features(jax.random.key(1), d.inputs, num_features=400)
+    labels = standin.labels[:n]
+    phi = random_relu_features(jax.random.key(1), standin.inputs[:n], num_features=400)
     lr = n / float(np.linalg.eigvalsh(np.asarray(phi @ phi.T))[-1])
     dirs, T = (1, 20), 5.0
-    te = cross_entropy_feature_trajectory(phi, jax.nn.one_hot(d.labels, 10), steps=1500, learning_rate=lr,
+    te = cross_entropy_feature_trajectory(phi, jax.nn.one_hot(labels, 10), steps=1500, learning_rate=lr,
                                           directions=dirs)
     st = cross_entropy_feature_trajectory(phi, jax.nn.softmax(te.logits / T), steps=1500, learning_rate=lr * T**2,
                                           directions=dirs, temperature=T)

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from kdntk._checks import check_range
+from kdntk._random import drawn_flat
 
 __all__ = ["ClassSimilarityData", "class_similarity_dataset"]
 
@@ -71,7 +72,7 @@ def _truncated_channels(g, mu, margin):
 def _beta(key, a, b, shape, dtype):
     """Beta(a, b); for b = 1 by inversion, U^(1/a) (cheap to compile), else jax.random.beta."""
     if b == 1.0:
-        return jax.random.uniform(key, shape, dtype) ** (1.0 / a)
+        return drawn_flat(jax.random.uniform, key, shape, dtype) ** (1.0 / a)
     return jax.random.beta(key, a, b, shape, dtype)
 
 
@@ -83,14 +84,14 @@ def _sample(key, mu, margin, similar_scale, beta_a, beta_b, *, n, num_similar, s
     y = jax.random.randint(k_y, (n,), 0, num_classes)
     rows = jnp.arange(n)
     # One uniform draw serves both readings (``replace`` is traced: one compiled program for both).
-    u = jax.random.uniform(k_c, (n, num_classes), dtype)
+    u = drawn_flat(jax.random.uniform, k_c, (n, num_classes), dtype)
     # uniform on the K - 1 others (the clip: u * (K - 1) can round up to K - 1 for u just below 1)
     r = jnp.minimum(jnp.floor(u[:, :num_similar] * (num_classes - 1)), num_classes - 2).astype(y.dtype)
     with_replacement = jnp.where(r >= y[:, None], r + 1, r)
     u = jnp.where(jnp.arange(num_classes)[None, :] == y[:, None], jnp.inf, u)
     sim = jnp.where(replace, with_replacement, jnp.argsort(u, axis=-1)[:, :num_similar])
     cls = jnp.concatenate([y[:, None], sim], axis=1)  # (n, 1 + S)
-    g = jax.random.normal(k_g, (n, 1 + num_similar, _CANDIDATES, dim), dtype)
+    g = drawn_flat(jax.random.normal, k_g, (n, 1 + num_similar, _CANDIDATES, dim), dtype)
     raw = _truncated_channels(g, mu[cls], margin)  # (n, 1 + S, D)
     score = jnp.sum(raw * mu[cls], axis=-1)  # (n, 1 + S)
     sy = score[:, 0]
@@ -156,7 +157,7 @@ def class_similarity_dataset(
     k_mu, k_data = jax.random.split(key)
     dtype = jnp.result_type(float)
     if class_vectors is None:
-        mu = jax.random.normal(k_mu, (num_classes, dim), dtype)
+        mu = drawn_flat(jax.random.normal, k_mu, (num_classes, dim), dtype)
     else:
         mu = jnp.asarray(class_vectors, dtype)
         if mu.shape != (num_classes, dim):

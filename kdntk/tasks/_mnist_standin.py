@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from kdntk._checks import check_range
+from kdntk._random import drawn_flat
 
 __all__ = ["NoisyImages", "noisy_mnist_standin"]
 
@@ -29,7 +30,7 @@ class NoisyImages(NamedTuple):
 
 
 def _prototypes(key, num_classes, side):
-    g = jax.random.normal(key, (num_classes, side, side))
+    g = drawn_flat(jax.random.normal, key, (num_classes, side, side))
     t = jnp.arange(side) - side / 2
     blur = jnp.exp(-(t[:, None] ** 2 + t[None, :] ** 2) / 8.0)
     smooth = jnp.real(jnp.fft.ifft2(jnp.fft.fft2(g) * jnp.fft.fft2(jnp.fft.ifftshift(blur))[None]))
@@ -80,7 +81,7 @@ def _sample(key, prototype_key, pixel_noise, label_noise, *, n, num_classes, sid
     _, k_y, k_x, k_f, k_o = jax.random.split(key, 5)
     protos = _prototypes(prototype_key, num_classes, side)
     y = jax.random.randint(k_y, (n,), 0, num_classes)
-    x = jnp.clip(protos[y] + pixel_noise * jax.random.normal(k_x, (n, side * side)), 0.0, 1.0)
+    x = jnp.clip(protos[y] + pixel_noise * drawn_flat(jax.random.normal, k_x, (n, side * side)), 0.0, 1.0)
     other = (y + jax.random.randint(k_o, (n,), 1, num_classes)) % num_classes
     flip = jax.random.uniform(k_f, (n,)) < label_noise
     return x, jnp.where(flip, other, y), y
