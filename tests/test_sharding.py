@@ -18,41 +18,56 @@ import pytest
 from kdntk.sharding import map_trials, pad_trials, trial_mesh
 
 SCRIPT = textwrap.dedent("""
-    import json, jax, numpy as np
+    import json, sys, jax, numpy as np
     jax.config.update("jax_enable_x64", True)
     import kdntk
     from kdntk.sharding import trial_mesh
     assert jax.local_device_count() == 4, jax.local_devices()
     task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
     kw = dict(key=jax.random.key(1), num_trials=6, soft_ratio=[0.3, 0.9], trial_batch=3, init="prior")
-    one = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], devices=jax.devices()[:1], **kw)
-    four = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], **kw)  # all 4 local devices
-    mesh = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], devices=trial_mesh(jax.devices()[:2]), **kw)
-    print(json.dumps({"one": np.asarray(one.norms).tolist(), "four": np.asarray(four.norms).tolist(),
-                      "two": np.asarray(mesh.norms).tolist(),
-                      "ineff": [np.asarray(one.inefficiency).tolist(), np.asarray(four.inefficiency).tolist()]}))
+    devices = {"one": jax.devices()[:1], "four": None,  # None: all 4 local devices
+               "two": trial_mesh(jax.devices()[:2])}
+    out = {}
+    for name in sys.argv[1:]:
+        res = kdntk.data_inefficiency(task, kdntk.mlp(2), [3, 9], devices=devices[name], **kw)
+        out[name] = [np.asarray(res.norms).tolist(), np.asarray(res.inefficiency).tolist()]
+    print(json.dumps(out))
 """)
+
+
+def _run_on_4_devices(*names):
+    """{name: (norms, inefficiency)} of the runs named, in one subprocess with 4 CPU devices."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, *names], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {k: tuple(map(np.asarray, v)) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
 
 
 @pytest.fixture(scope="module")
 def sharded_run():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
-               JAX_PLATFORMS="cpu")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    # Every extra device layout compiles its own sharded programs (~8 s CPU each): the 2-device
+    # mesh runs in the slow test below.
+    return _run_on_4_devices("one", "four")
 
 
 def test_data_inefficiency_sharded_over_4_devices_matches_one_device(sharded_run):
-    one, four = np.asarray(sharded_run["one"]), np.asarray(sharded_run["four"])
+    (one, one_ineff), (four, four_ineff) = sharded_run["one"], sharded_run["four"]
     assert one.shape == (2, 6, 2)
     np.testing.assert_allclose(four, one, rtol=1e-12, atol=0)
-    np.testing.assert_allclose(*sharded_run["ineff"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(four_ineff, one_ineff, rtol=1e-10, atol=1e-12)
 
 
-def test_data_inefficiency_on_2_device_mesh_matches_one_device(sharded_run):
-    np.testing.assert_allclose(sharded_run["two"], sharded_run["one"], rtol=1e-12, atol=0)
+@pytest.mark.slow
+def test_data_inefficiency_on_2_device_mesh_matches_one_device():
+    runs = _run_on_4_devices("one", "two")
+    np.testing.assert_allclose(runs["two"][0], runs["one"][0], rtol=1e-12, atol=0)
+
+
+def test_trial_mesh_returns_a_given_mesh_as_it_is():
+    mesh = trial_mesh()
+    assert trial_mesh(mesh) is mesh
 
 
 def test_map_trials_matches_lax_map_oracle():
