@@ -24,7 +24,6 @@ How much of distillation's gain late switching recovers (Sec. 3.2, Fig. 4) is th
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -288,12 +287,14 @@ def switching_gain_recovered(
     if target.shape != want:
         raise ValueError(f"eval_targets must have shape {want}, got {target.shape}.")
     return _switching_gain(lam, V, labels, teacher_targets, ts, jnp.asarray(t_end, ts.dtype), target, kxX,
-                           reverse=reverse)
+                           bool(reverse))
 
 
-@functools.partial(jax.jit, static_argnames=("reverse",))
-def _switching_gain(lam, V, labels, teacher_targets, ts, t_end, target, kxX, *, reverse):
-    first, second = (teacher_targets, labels) if reverse else (labels, teacher_targets)
+@jax.jit
+def _switching_gain(lam, V, labels, teacher_targets, ts, t_end, target, kxX, reverse):
+    """``reverse`` is traced: one compiled program for both switching directions."""
+    first = jnp.where(reverse, teacher_targets, labels)
+    second = jnp.where(reverse, labels, teacher_targets)
     end = t_end[None]
 
     def risk(y1, y2, s):
