@@ -108,7 +108,7 @@ class Teacher:
     net: Network
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
-        return self.reduction * self.net.apply_fn(self.params, x).reshape(x.shape[0])
+        return _teacher_logits(self, x)
 
 
 @_pytree(["params", "epochs", "reduction"], ["net"])
@@ -136,12 +136,24 @@ class TeacherSnapshots:
 
     def logits(self, x: Float[Array, "n d"]) -> Float[Array, "E n"]:
         """z_t(x) of every snapshot, vmapped over the epoch axis: shape (E, n)."""
-        return jax.vmap(lambda p: Teacher(p, self.reduction, self.net)(x))(self.params)
+        return _snapshot_logits(self, x)
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, "E n"]:
         """Same as :meth:`logits`: the snapshots are one logit function with an epoch axis, a
         target for :func:`kdntk.hard_label_effect_curve` and :func:`kdntk.data_inefficiency`."""
         return self.logits(x)
+
+
+# One compiled program per network and input shape (called eagerly, the network's layers would
+# each compile on their own); inside an enclosing jit these simply inline.
+@filter_jit
+def _teacher_logits(teacher: Teacher, x):
+    return teacher.reduction * teacher.net.apply_fn(teacher.params, x).reshape(x.shape[0])
+
+
+@filter_jit
+def _snapshot_logits(snaps: TeacherSnapshots, x):
+    return jax.vmap(lambda p: _teacher_logits(Teacher(p, snaps.reduction, snaps.net), x))(snaps.params)
 
 
 def _stop_epochs(stop_epochs, num_epochs):
@@ -164,7 +176,9 @@ def hard_label_loss(net: Network, params, x, y) -> Array:
 
 
 @filter_jit
-def _train(ground_truth, net, config, params, key, stop_epochs):
+def _train(ground_truth, net, config, key, stop_epochs):
+    init_key, batch_key = jax.random.split(key)
+    _, params = net.init_fn(init_key, (-1, config.input_dim))
     optimizer = _optimizer(config)
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     opt_state = optimizer.init(params)
@@ -189,7 +203,7 @@ def _train(ground_truth, net, config, params, key, stop_epochs):
             lambda b, p: b.at[idx].set(jnp.where(hit, p, b[idx])), buffer, params)
         return (params, opt_state, buffer, slot + hit.astype(jnp.int32), epoch), None
 
-    keys = jax.random.split(key, config.num_epochs)
+    keys = jax.random.split(batch_key, config.num_epochs)
     carry = (params, opt_state, buffer, slot0, jnp.zeros((), jnp.int32))
     (_, _, buffer, _, _), _ = jax.lax.scan(step, carry, keys)
     return buffer
@@ -244,9 +258,7 @@ def train_teacher(
         stop_epochs = sorted(set(powers) | {config.num_epochs})
     epochs = _stop_epochs(stop_epochs, config.num_epochs)
     net = config.network()
-    init_key, batch_key = jax.random.split(key)
-    _, params = net.init_fn(init_key, (-1, config.input_dim))
-    buffer = _train(ground_truth, net, config, params, batch_key, jnp.asarray(epochs))
+    buffer = _train(ground_truth, net, config, key, jnp.asarray(epochs))
     return TeacherSnapshots(buffer, jnp.asarray(epochs), jnp.asarray(config.reduction), net)
 
 
@@ -267,8 +279,13 @@ class FlowTeacher:
     net: Network
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, "*T n"]:
-        k = self.net.kernel_fn(x, self.x_train, "ntk")
-        return self.reduction * (self.coefficients @ k.T)
+        return _flow_logits(self, x)
+
+
+@filter_jit
+def _flow_logits(teacher: FlowTeacher, x):
+    k = teacher.net.kernel_fn(x, teacher.x_train, "ntk")
+    return teacher.reduction * (teacher.coefficients @ k.T)
 
 
 def flow_teacher(
