@@ -30,7 +30,9 @@ def test_kernel_bytes_matches_nbytes_and_xla_memory_analysis(depth, n, block):
     assert total <= est <= 1.5 * total
 
 
-@pytest.mark.parametrize("init", ["prior", "network"])
+# "prior" (the NNGP sample's Cholesky is the largest extra workspace) in the fast suite;
+# "network" compiles a second whole pipeline (~7 s CPU) and runs with -m slow.
+@pytest.mark.parametrize("init", ["prior", pytest.param("network", marks=pytest.mark.slow)])
 def test_data_inefficiency_bytes_bounds_xla_memory_analysis(init):
     n, k, rhos, block = 256, 2, jnp.linspace(0.1, 0.9, 4), 64
     net = kdntk.mlp(3)
