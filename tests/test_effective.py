@@ -50,6 +50,9 @@ SATURATED = [(500.0, 0.0, 0.5, 1.0), (-500.0, 1.0, 0.5, 1.0), (1000.0, 0.0, 0.9,
 DERIVATIVE_POINTS = np.array([(-2.0, 1.0, 0.3, 4.0), (1.5, 1.0, 0.7, 0.5), (0.3, 0.2, 0.5, 2.0),
                               (-4.0, 0.9, 0.05, 10.0), (20.0, 0.0, 0.6, 3.0), (-0.7, 0.6, 0.9, 0.3)])
 FD_STEP = 1e-6
+# jit/vmap/grad check: z_t, y_g, and (rho, T) rows (the first is the jitted and grad point).
+TRACED_POINTS = np.array([[-2.0, 0.5, 3.0], [1.0, 0.0, 1.0]])
+TRACED_RATIOS = np.array([[0.3, 4.0], [0.1, 0.5], [0.9, 20.0]])
 CORRECTION_STEP = 1e-7
 
 
@@ -66,6 +69,15 @@ def _fd_points():
     hard = np.isin(DERIVATIVE_POINTS[:, 1], (0.0, 1.0))
     shift[hard, 1] = 0.0  # a hard label is a boundary value: not perturbed (and not checked)
     return DERIVATIVE_POINTS[:, None, None, :] + shift, h
+
+
+def _traced_cases():
+    """TRACED_RATIOS rows, then rho +- FD_STEP and T +- FD_STEP at (0.3, 4): arrays (7, 3)."""
+    steps = FD_STEP * np.array([[1, 0], [-1, 0], [0, 1], [0, -1]])
+    rho_T = np.concatenate([TRACED_RATIOS, TRACED_RATIOS[0] + steps])
+    shape = (len(rho_T), TRACED_POINTS.shape[1])
+    return (*(np.broadcast_to(a, shape) for a in TRACED_POINTS),
+            *(np.broadcast_to(a[:, None], shape) for a in rho_T.T))
 
 
 def _cases():
@@ -93,6 +105,7 @@ def _cases():
         "pure_hard_soft_label": _grid(np.array([-5.0, 0.0, 5.0]), [0.25], [0.0], [2.0]),
         "fd": tuple(fd[..., i] for i in range(4)),
         "correction_fd": (z_c, y_c, np.full(z_c.shape, 1.0 - CORRECTION_STEP), T_c),
+        "traced": _traced_cases(),
     }
 
 
@@ -200,22 +213,20 @@ def test_effective_logits_pure_hard_labels_diverge_by_label_never_nan(f64):
     np.testing.assert_allclose(f64["pure_hard_soft_label"][1], math.log(1 / 3), rtol=1e-14)
 
 
-def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperature():
-    z_t, y = jnp.array([-2.0, 0.5, 3.0]), jnp.array([1.0, 0.0, 1.0])
-    eager = kdntk.effective_logits(z_t, y, 0.3, 4.0)
+def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperature(f64):
+    # Eager references (rows of the "traced" case): (rho, T) = TRACED_RATIOS, then +-h in rho, T.
+    z_t, y = jnp.asarray(TRACED_POINTS[0]), jnp.asarray(TRACED_POINTS[1])
+    eager = f64["traced"][1]
     jitted = jax.jit(lambda r, T: kdntk.effective_logits(z_t, y, r, T))(0.3, 4.0)
-    np.testing.assert_allclose(jitted, eager, rtol=1e-14)
-    rhos = jnp.array([0.1, 0.3, 0.9])
-    Ts = jnp.array([0.5, 4.0, 20.0])
+    np.testing.assert_allclose(jitted, eager[0], rtol=1e-14)
+    rhos, Ts = (jnp.asarray(a) for a in TRACED_RATIOS.T)
     mapped = jax.vmap(lambda r, T: kdntk.effective_logits(z_t, y, r, T))(rhos, Ts)
-    for i in range(3):
-        np.testing.assert_allclose(mapped[i], kdntk.effective_logits(z_t, y, float(rhos[i]), float(Ts[i])),
-                                   rtol=1e-14)
+    np.testing.assert_allclose(mapped, eager[:3], rtol=1e-14)
     f = lambda r, T: jnp.sum(kdntk.effective_logits(z_t, y, r, T))  # noqa: E731
     g_rho, g_T = jax.jit(jax.grad(f, argnums=(0, 1)))(0.3, 4.0)
-    h = 1e-6
-    np.testing.assert_allclose(g_rho, (f(0.3 + h, 4.0) - f(0.3 - h, 4.0)) / (2 * h), rtol=1e-6)
-    np.testing.assert_allclose(g_T, (f(0.3, 4.0 + h) - f(0.3, 4.0 - h)) / (2 * h), rtol=1e-6)
+    sums = eager[3:].sum(-1)
+    np.testing.assert_allclose(g_rho, (sums[0] - sums[1]) / (2 * FD_STEP), rtol=1e-6)
+    np.testing.assert_allclose(g_T, (sums[2] - sums[3]) / (2 * FD_STEP), rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
