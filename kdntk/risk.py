@@ -59,6 +59,11 @@ def transfer_risk(z_teacher: Float[ArrayLike, "... m"], z_student: Float[ArrayLi
     zt, zs = jnp.asarray(z_teacher), jnp.asarray(z_student)
     if zt.ndim < 1 or zs.ndim < 1 or zt.shape[-1] != zs.shape[-1]:
         raise ValueError(f"z_teacher and z_student need the same last dimension M, got {zt.shape} and {zs.shape}.")
+    return _transfer_risk(zt, zs)
+
+
+@jax.jit
+def _transfer_risk(zt, zs):
     zt, zs = jnp.broadcast_arrays(zt, zs)
     dtype = jnp.result_type(zt.dtype, float)
     r = jnp.mean((zt * zs < 0).astype(dtype), axis=-1)

@@ -107,7 +107,7 @@ def test_teacher_sweeps_sharded_over_4_devices_match_one_device():
 
 def test_inefficiency_by_epoch_rejects_a_soft_ratio_axis():
     net = kdntk.mlp(2)
-    params = jax.vmap(lambda k: net.init_fn(k, (-1, 2))[1])(jax.random.split(jax.random.key(1), 2))
+    params = jax.jit(jax.vmap(lambda k: net.init_fn(k, (-1, 2))[1]))(jax.random.split(jax.random.key(1), 2))
     snaps = kdntk.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)
     with pytest.raises(ValueError, match="soft_ratio"):
         kdntk.inefficiency_by_epoch(snaps, net, [2], key=jax.random.key(0), soft_ratio=[0.5, 1.0])

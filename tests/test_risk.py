@@ -40,13 +40,16 @@ def test_transfer_risk_curve_matches_brute_force_solves():
     got = kdntk.transfer_risk_curve(target, net, sizes, key=key, num_trials=K, num_test=M,
                                     soft_ratio=rho, temperature=T, reduction=0.5, init="zero")
     # Brute force: the same input draws (documented key schedule), a separate solve per n.
+    @jax.jit
+    def trial(kk):  # inputs, teacher logits, z_eff and kernels of one trial: one compilation
+        x = 5.0 * jax.random.normal(jax.random.split(kk)[0], (6 + M, 2), jnp.float64)
+        zt = 0.5 * target(x)
+        zeff = kdntk.effective_logits(zt[:6], (zt[:6] > 0).astype(x.dtype), rho, T)
+        return zt[6:], zeff, net.kernel_fn(x[:6], x[:6], "ntk"), net.kernel_fn(x[6:], x[:6], "ntk")
+
     risks = np.zeros((K, 2))
     for k, kk in enumerate(jax.random.split(key, K)):
-        x = 5.0 * jax.random.normal(jax.random.split(kk)[0], (6 + M, 2), jnp.float64)
-        xtr, xte = x[:6], x[6:]
-        zt_tr, zt_te = 0.5 * np.asarray(target(xtr)), 0.5 * np.asarray(target(xte))
-        zeff = np.asarray(kdntk.effective_logits(zt_tr, (zt_tr > 0).astype(float), rho, T))
-        theta, kxX = np.asarray(kdntk.ntk(net, xtr)), np.asarray(kdntk.ntk(net, xte, xtr))
+        zt_te, zeff, theta, kxX = (np.asarray(v) for v in trial(kk))
         for j, n in enumerate(sizes):
             zs = kxX[:, :n] @ np.linalg.solve(theta[:n, :n], zeff[:n])
             risks[k, j] = np.mean([a * b < 0 for a, b in zip(zt_te, zs)])
