@@ -21,7 +21,13 @@ from kdntk.networks import Network
 
 __all__ = ["ntk", "nngp", "empirical_ntk"]
 
-DEFAULT_BLOCK_ROWS = 256
+DEFAULT_BLOCK_ROWS = 2048
+"""Rows per kernel block. Blocks run one after another in ``lax.map``, and XLA:CPU runs a loop
+body on one thread: on the 2-core CI machine a 2048 x 2048 depth-3 NTK took 0.43 s in blocks of
+256-1024 rows and 0.23 s in one block, the time of neural-tangents' whole-matrix ``kernel_fn``
+(docs/benchmarks.md). Kernels up to 2048 rows are therefore one block; the workspace of a block
+is (2 L + 2) * block_rows * n2 elements (:func:`kdntk.memory.kernel_bytes`), 0.8 GB for
+depth 5, n2 = 4096 in float64. Pass a smaller ``block_rows`` to bound memory harder."""
 
 
 @functools.partial(jax.jit, static_argnames=("net", "get", "block_rows"))

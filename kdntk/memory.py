@@ -26,6 +26,8 @@ import os
 import jax
 import numpy as np
 
+from kdntk.kernels import DEFAULT_BLOCK_ROWS
+
 __all__ = [
     "InsufficientMemoryError",
     "kernel_bytes",
@@ -54,7 +56,7 @@ def _depth_width(net):
     return _DEFAULT_DEPTH, _DEFAULT_WIDTH
 
 
-def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = 256,
+def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = DEFAULT_BLOCK_ROWS,
                  depth: int = _DEFAULT_DEPTH, num_kernels: int = 1) -> int:
     """Peak bytes of a blocked closed-form kernel evaluation: result + one block's workspace.
 
@@ -74,7 +76,7 @@ def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = 256,
 
 
 def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int = 1,
-                            block_rows: int = 256, dtype=np.float64, init: str = "network",
+                            block_rows: int = DEFAULT_BLOCK_ROWS, dtype=np.float64, init: str = "network",
                             depth: int = 3, width: int = 1024, input_dim: int = 2) -> int:
     """Peak bytes of one device's batch of :func:`kdntk.data_inefficiency` (module formula).
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
@@ -93,5 +94,9 @@ def zero_function_comparison(
                          f"function), got {init!r}.")
     res = data_inefficiency(_WithZero(target), net, sample_sizes, key=key, num_trials=num_trials,
                             init=init, reduction=reduction, **kwargs)
-    task_sq, zero_sq = res.norms[0] ** 2, res.norms[1] ** 2           # (K, S) each
-    return ZeroFunctionComparison(res.sample_sizes, task_sq, zero_sq, log_mean_ratio(zero_sq.T, task_sq.T))
+    # The norms come back in data_inefficiency's dtype (float64 by default, computed under
+    # enable_x64); keep that precision for the statistics when the caller runs without x64.
+    with jax.enable_x64(res.norms.dtype == jnp.float64):
+        task_sq, zero_sq = res.norms[0] ** 2, res.norms[1] ** 2           # (K, S) each
+        return ZeroFunctionComparison(res.sample_sizes, task_sq, zero_sq,
+                                      log_mean_ratio(zero_sq.T, task_sq.T))
