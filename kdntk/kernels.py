@@ -21,19 +21,22 @@ from kdntk.networks import Network
 
 __all__ = ["ntk", "nngp", "empirical_ntk"]
 
-DEFAULT_BLOCK_ROWS = 2048
-"""Rows per kernel block. Blocks run one after another in ``lax.map``, and XLA:CPU runs a loop
-body on one thread: on the 2-core CI machine a 2048 x 2048 depth-3 NTK took 0.43 s in blocks of
-256-1024 rows and 0.23 s in one block, the time of neural-tangents' whole-matrix ``kernel_fn``
-(docs/benchmarks.md). Kernels up to 2048 rows are therefore one block; the workspace of a block
-is (2 L + 2) * block_rows * n2 elements (:func:`kdntk.memory.kernel_bytes`), 0.8 GB for
-depth 5, n2 = 4096 in float64. Pass a smaller ``block_rows`` to bound memory harder."""
+DEFAULT_BLOCK_ROWS = 4096
+"""Most rows per kernel block (blocks are made equal, so padding stays below one row per block).
+Blocks run one after another in ``lax.map``, and XLA:CPU runs a loop body on one thread: on the
+2-core CI machine a 2048 x 2048 depth-3 NTK took 0.43 s in blocks of 256-1024 rows and 0.23 s in
+one block, the time of neural-tangents' whole-matrix ``kernel_fn``; at N = 4096, two blocks of
+2048 took 1.7x the whole matrix (docs/benchmarks.md). Kernels up to 4096 rows are therefore one
+block; a block's workspace is (2 L + 2) * block_rows * n2 elements
+(:func:`kdntk.memory.kernel_bytes`), 1.6 GB for depth 5, n2 = 4096 in float64, 13 GB for
+n2 = 32768 on an accelerator. Pass a smaller ``block_rows`` to bound memory harder."""
 
 
 @functools.partial(jax.jit, static_argnames=("net", "get", "block_rows"))
 def _blocked_kernel(net: Network, x1, x2, get: str, block_rows: int):
     n1 = x1.shape[0]
     num_blocks = math.ceil(n1 / block_rows)
+    block_rows = math.ceil(n1 / num_blocks)  # equal blocks: at most num_blocks - 1 padded rows
     pad = num_blocks * block_rows - n1
     # Pad with copies of the last row: valid inputs, dropped after the map.
     x1p = jnp.concatenate([x1, jnp.repeat(x1[-1:], pad, axis=0)], axis=0) if pad else x1
