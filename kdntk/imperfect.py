@@ -34,6 +34,7 @@ from jaxtyping import Array, ArrayLike, Float, Int
 
 from kdntk._checks import KernelError, check_range, is_concrete
 from kdntk.effective import _validate, correction_logits, cutoff_logits, effective_logits, label_smoothing_threshold
+from kdntk.inefficiency import _check_sweep
 from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
 from kdntk.networks import Network
 from kdntk.sharding import run_trials, trial_mesh
@@ -265,13 +266,7 @@ def hard_label_effect_curve(
       >>> res.projection.shape
       (2, 2)
     """
-    sizes = np.asarray(sample_sizes)
-    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or sizes.min() < 1:
-        raise ValueError(f"sample_sizes must be a non-empty 1-D array of positive integers, got {sample_sizes!r}.")
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a kdntk.Network (e.g. kdntk.mlp(3)), got {type(net).__name__}.")
-    if int(num_trials) != num_trials or num_trials < 2:
-        raise ValueError(f"num_trials must be an integer >= 2, got {num_trials!r}.")
+    sizes = _check_sweep(sample_sizes, net, num_trials)
     check_range(temperature, "temperature", low=0.0, low_open=True)
     check_range(input_std, "input_std", low=0.0, low_open=True)
     n_max = int(sizes.max())

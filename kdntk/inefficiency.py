@@ -210,15 +210,9 @@ def data_inefficiency(
       >>> res.inefficiency.shape
       (2,)
     """
-    sizes = np.asarray(sample_sizes)
-    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or sizes.min() < 1:
-        raise ValueError(f"sample_sizes must be a non-empty 1-D array of positive integers, got {sample_sizes!r}.")
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a kdntk.Network (e.g. kdntk.mlp(3)), got {type(net).__name__}.")
+    sizes = _check_sweep(sample_sizes, net, num_trials)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}.")
-    if int(num_trials) != num_trials or num_trials < 2:
-        raise ValueError(f"num_trials must be an integer >= 2, got {num_trials!r}.")
     if int(trial_batch) != trial_batch or trial_batch < 1:
         raise ValueError(f"trial_batch must be a positive integer, got {trial_batch!r}.")
     _validate(0.0, 0.5, soft_ratio, temperature)
@@ -270,6 +264,18 @@ def data_inefficiency(
         paths = jnp.concatenate(paths, axis=0)  # (K, *R, N)
         _check_paths(paths)
         return _statistics(jnp.moveaxis(paths, 0, -2), jnp.asarray(sizes))
+
+
+def _check_sweep(sample_sizes, net, num_trials) -> np.ndarray:
+    """Validate the arguments every Monte-Carlo sweep over nested n shares; return the sizes."""
+    sizes = np.asarray(sample_sizes)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or sizes.min() < 1:
+        raise ValueError(f"sample_sizes must be a non-empty 1-D array of positive integers, got {sample_sizes!r}.")
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a kdntk.Network (e.g. kdntk.mlp(3)), got {type(net).__name__}.")
+    if int(num_trials) != num_trials or num_trials < 2:
+        raise ValueError(f"num_trials must be an integer >= 2, got {num_trials!r}.")
+    return sizes
 
 
 def _check_batch_memory(n, trials_per_device, num_rhs, block, dtype, init, net, input_dim,

@@ -29,7 +29,7 @@ from jaxtyping import Array, ArrayLike, Float, Int
 from kdntk._checks import KernelError, check_range
 from kdntk._jit import filter_jit
 from kdntk.effective import _broadcast, _effective, _validate
-from kdntk.inefficiency import INITS, _initial_logits
+from kdntk.inefficiency import INITS, _check_sweep, _initial_logits
 from kdntk.kernels import _blocked_kernel
 from kdntk.networks import Network
 from kdntk.solve import _cholesky
@@ -183,15 +183,9 @@ def transfer_risk_curve(
     Raises:
       ValueError: bad arguments; KernelError: a kernel that is not positive definite.
     """
-    sizes = np.asarray(sample_sizes)
-    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or sizes.min() < 1:
-        raise ValueError(f"sample_sizes must be a non-empty 1-D array of positive integers, got {sample_sizes!r}.")
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a kdntk.Network, got {type(net).__name__}.")
+    sizes = _check_sweep(sample_sizes, net, num_trials)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}.")
-    if int(num_trials) != num_trials or num_trials < 2:
-        raise ValueError(f"num_trials must be an integer >= 2, got {num_trials!r}.")
     if int(num_test) != num_test or num_test < 1:
         raise ValueError(f"num_test must be a positive integer, got {num_test!r}.")
     _validate(0.0, 0.5, soft_ratio, temperature)
