@@ -19,10 +19,15 @@ where each log-difference is evaluated without cancellation as
 log(sigma(p) - sigma(q)) = log sigma(p) + log sigma(-q) + log(1 - exp(-(p - q))), p > q.
 This stays exact where both sigmoids saturate (z_t / T = 500 or 1000 in float64), where a naive
 difference of sigmoids is exactly 0. F runs from -inf to +inf on the bracket [a, min(b, H)],
-with a closed-form upper end H (docs), and at most NEWTON_STEPS safeguarded Newton steps on F
-(bisection whenever Newton would leave the bracket), started from the linearization
-w0 = a + Q(a) / P'(a), converge to machine precision. Arrays are solved in blocks of BLOCK_SIZE
-elements; each block's loop stops as soon as all its roots have converged.
+with a closed-form upper end H (docs). Where nothing over- or underflows (|z_t|, |z_t / T| and
+the bracket within log(max float) / 4: every practical input), the same root is found by Halley's
+method on P - Q itself, both differences and all sigmoids of a step from two expm1, each to full
+relative precision: 2 transcendentals per step instead of 9, cubic convergence, and a stopping
+rule from a bound on Halley's error constant, so no step is spent confirming (docs/effective.md).
+Both iterations are safeguarded (bisection whenever a step would leave the bracket), start from
+the linearization w0 = a + Q(a) / P'(a), and converge to machine precision. Arrays are solved
+in blocks of BLOCK_SIZE elements; each block's loop stops as soon as all its roots have
+converged, and the log-space solver runs only in blocks that need it.
 
 Derivatives are implicit (custom JVP from the implicit-function theorem applied to Eq. 3), not
 unrolled, so jit/vmap/grad work with every argument traced.
@@ -46,14 +51,20 @@ __all__ = [
 ]
 
 NEWTON_STEPS = 40
-"""At most this many safeguarded Newton steps per root (the loop of a block stops once every
-root in it has converged; 6 steps suffice for |z_t| <= 10 at T ~ 1, more for roots far from the
-initial guess)."""
+"""At most this many safeguarded Halley (direct) or Newton (log-space) steps per root; the loop
+of a block stops once every root in it has converged (4 Halley steps for |z_t| <= 10 at T = 2,
+docs/benchmarks.md; more for roots far from the initial guess)."""
 
 BLOCK_SIZE = 4096
 """Elements solved together: large arrays are split into blocks of this size (lax.map), so the
 solver's intermediates stay in cache and its loop stops per block (measured 4x faster than one
 pass over 10^6 points on CPU; docs/benchmarks.md)."""
+
+POLISH_BELOW = 2.0 ** -10
+"""At T = 1, direct roots with |w| below this get a log-space Newton step (_solve_canonical)."""
+
+TOL_ULPS = 4
+"""A root is settled once the error left after a step is below this many ulps (of max(1, |w|))."""
 
 # -log((1 - e^-1) / 2): makes P(H) >= Q(H) at the bracket's upper end H (docs/effective.md).
 _BRACKET_MARGIN = 1.1519
@@ -91,23 +102,114 @@ def _canonical(z_t, y_g):
     return s, s * z_t, s * ell
 
 
-def _solve_canonical(a, b, rho, T):
-    """Root w in [a, b] of log P(w) = log Q(w), for 0 < rho < 1.
+def _newton(correction, w0, lo, hi, done):
+    """Safeguarded Newton-type iteration on an increasing F with a root in [lo, hi], elementwise.
 
-    Safeguarded Newton from w0 = a + Q(a) / P'(a) (one Newton step on P - Q from a: exact as the
-    root approaches a, where Newton on F from the bracket's midpoint would bisect for many steps),
-    in a lax.while_loop that stops once every root has converged, after NEWTON_STEPS at most.
+    ``correction(w)`` returns F(w), the step c (w -> w - c: Newton's F / F' or Halley's) and a
+    bound on the error left after taking it. The bracket shrinks with the sign of F; a step that
+    would leave it becomes a bisection. A root is settled by a step (not a bisection) whose
+    error bound is at most TOL_ULPS ulps of max(1, |w|). The lax.while_loop stops once every
+    element is settled (``done`` ones are kept as they are), after NEWTON_STEPS at most.
     """
-    log_ratio = jnp.log(rho) - jnp.log(T) - jnp.log1p(-rho)  # log(rho/T) - log(1-rho)
-    upper = jnp.maximum(jnp.maximum(a + T, 0.0),
-                        -log_ratio + _BRACKET_MARGIN - jax.nn.log_sigmoid(-a / T))
-    lo, hi = a, jnp.minimum(b, upper + 1.0)
-    # Loop invariants of F: log sigma(-a/T) and log sigma(b).
-    log_sig_neg_a = jax.nn.log_sigmoid(-a / T)
-    log_sig_b = jax.nn.log_sigmoid(b)
-    tol = 4 * jnp.finfo(a.dtype).eps
+    tol = TOL_ULPS * jnp.finfo(w0.dtype).eps
 
-    def F_and_dF(w):
+    def step(state):
+        i, w, lo, hi, done = state
+        F, c, err = correction(w)
+        lo = jnp.where(F < 0, w, lo)
+        hi = jnp.where(F > 0, w, hi)
+        newton = w - c
+        inside = (newton >= lo) & (newton <= hi)
+        w_new = jnp.where(F == 0, w, jnp.where(inside, newton, 0.5 * (lo + hi)))
+        settled = (F == 0) | (inside & (err <= tol * jnp.maximum(1.0, jnp.abs(w))))
+        return i + 1, jnp.where(done, w, w_new), lo, hi, done | settled
+
+    def keep_going(state):
+        i, _, _, _, done = state
+        return (i < NEWTON_STEPS) & ~jnp.all(done)
+
+    return jax.lax.while_loop(keep_going, step, (jnp.zeros((), jnp.int32), w0, lo, hi, done))[1]
+
+
+def _upper_end(a, log_K_sig_neg_a, T):
+    """Closed-form H with F(H) >= 0 (docs/effective.md); log_K_sig_neg_a = log(K sigma(-a/T))."""
+    return jnp.maximum(jnp.maximum(a + T, 0.0), _BRACKET_MARGIN - log_K_sig_neg_a)
+
+
+def _sigmoid_pair(x):
+    """(sigma(x), sigma(-x)), each to full relative precision, from one exp."""
+    e = jnp.exp(-jnp.abs(x))
+    big = 1.0 / (1.0 + e)
+    small = e * big
+    return jnp.where(x >= 0, big, small), jnp.where(x >= 0, small, big)
+
+
+def _sigmoids_above(x, gap, s_q, s_neg_q):
+    """(sigma(x), sigma(-x), sigma(x) - sigma(q)) for x = q + gap, gap >= 0, from sigma(+-q) and ONE
+    expm1, each to full relative precision (docs/effective.md):
+
+        gap < 1:  u = expm1(gap),  sigma(-x) = sigma(-q) / (1 + sigma(q) u),
+                  sigma(x) = sigma(q) (1 + u) / (1 + sigma(q) u),  sigma(x) - sigma(q) = u sigma(q) sigma(-x);
+        gap >= 1: E = expm1(|x|) + 1 = e^|x| gives sigma(+-x), and the difference is that of the
+                  smaller tails, sigma(-q) - sigma(-x) for q >= 0, else sigma(x) - sigma(q)
+                  (it cancels at most a factor 2.2 there).
+    """
+    near = gap < 1
+    r = jnp.expm1(jnp.where(near, gap, jnp.abs(x)))
+    d = 1.0 / jnp.where(near, 1.0 + s_q * r, 2.0 + r)
+    s_big, s_small = (1.0 + r) * d, d          # sigma(|x|), sigma(-|x|) when gap >= 1
+    s_x = jnp.where(near, s_q * (1.0 + r) * d, jnp.where(x >= 0, s_big, s_small))
+    s_neg_x = jnp.where(near, s_neg_q * d, jnp.where(x >= 0, s_small, s_big))
+    diff = jnp.where(near, r * s_q * s_neg_x, jnp.where(s_q >= 0.5, s_neg_q - s_neg_x, s_x - s_q))
+    return s_x, s_neg_x, diff
+
+
+def _solve_direct(a, b, rho, T):
+    """Root w in [a, b] of K (sigma(w/T) - sigma(a/T)) = sigma(b) - sigma(w), K = rho / (T (1 - rho)),
+    by Halley's method on the difference itself; and the mask of elements where that is exact.
+
+    Both differences of sigmoids and all four sigmoids of a step come from two expm1 to full
+    relative precision (:func:`_sigmoids_above`; the log-space form needs 9 transcendentals).
+    Exact while nothing over- or underflows: |a|, |a/T|, |H|, |H/T| and |log K| at most
+    log(max float) / 4 (the mask). A hard label's b = +inf is replaced by H + 1 + m,
+    m = log(4 / eps), which changes sigma(b) - sigma(w) by a relative e^-m < eps / 4.
+    """
+    finfo = jnp.finfo(a.dtype)
+    R = float(np.log(finfo.max)) / 4
+    K = rho / (T * (1 - rho))
+    s_a, s_neg_a = _sigmoid_pair(a / T)
+    lo, hi = a, jnp.minimum(b, _upper_end(a, jnp.log(K * s_neg_a), T) + 1.0)
+    b = jnp.minimum(b, hi - float(np.log(finfo.eps / 4)))
+    s_b, s_neg_b = _sigmoid_pair(b)
+    reach = jnp.maximum(jnp.abs(a), jnp.abs(hi))
+    exact = (jnp.maximum(reach, reach / T) <= R) & (K >= np.exp(-R)) & (K <= np.exp(R))
+    s2 = jnp.maximum(1.0, 1.0 / T) ** 2
+
+    def correction(w):
+        s_wT, s_neg_wT, p = _sigmoids_above(w / T, (w - a) / T, s_a, s_neg_a)
+        s_neg_w, s_w, q = _sigmoids_above(-w, b - w, s_neg_b, s_b)
+        dp, dq = K * s_wT * s_neg_wT / T, s_w * s_neg_w             # P', -Q'
+        F, dF = K * p - q, dp + dq
+        d2F = (dp * (s_neg_wT - s_wT) / T + dq * (s_neg_w - s_w))
+        c = 2 * F * dF / (2 * dF * dF - F * d2F)                    # Halley's step
+        # Halley leaves an error ~ A c^3 with A <= |F'''/(6 F')| + (F''/(2 F'))^2 <= s^2,
+        # s = max(1, 1/T), because |F^(k)| <= s^(k-1) F' for this F (docs/effective.md).
+        return F, c, s2 * jnp.abs(c) ** 3
+
+    # w0 = a + Q(a) / P'(a): one Newton step on P - Q from a, clipped to the bracket.
+    q_a = _sigmoids_above(-a, b - a, s_neg_b, s_b)[2]
+    w0 = jnp.clip(a + T * q_a / (K * s_a * s_neg_a), lo, hi)
+    return w0, lo, hi, correction, exact
+
+
+def _solve_log(a, b, rho, T):
+    """Root w in [a, b] of F(w) = log P(w) - log Q(w) (module doc): exact where sigmoids saturate."""
+    log_ratio = jnp.log(rho) - jnp.log(T) - jnp.log1p(-rho)  # log K
+    log_sig_neg_a = jax.nn.log_sigmoid(-a / T)
+    lo, hi = a, jnp.minimum(b, _upper_end(a, log_ratio + log_sig_neg_a, T) + 1.0)
+    log_sig_b = jax.nn.log_sigmoid(b)
+
+    def correction(w):
         # log(sigma(p) - sigma(q)) = log sigma(p) + log sigma(-q) + log(1 - e^(q-p)); the last
         # term as log(-expm1) only: its absolute error (what F needs) is a rounding everywhere.
         ls_wT, ls_neg_wT = _log_sigmoid_pair(w / T)
@@ -118,32 +220,38 @@ def _solve_canonical(a, b, rho, T):
         # sigma'(w/T) / (T P~) and sigma'(w) / Q~, with sigma' = sigma(x) sigma(-x).
         dF = (jnp.exp(ls_neg_wT - log_sig_neg_a) / (T * gap_p)
               + jnp.exp(ls_w - log_sig_b) / gap_q)
-        return F, dF
+        c = F / dF                                                      # Newton's step
+        return F, c, jnp.abs(c)  # quadratic convergence: the error left is far below |c|
 
-    def step(state):
-        i, w, lo, hi, done = state
-        F, dF = F_and_dF(w)
-        lo = jnp.where(F < 0, w, lo)
-        hi = jnp.where(F > 0, w, hi)
-        newton = w - F / dF
-        inside = (newton >= lo) & (newton <= hi)
-        w_new = jnp.where(F == 0, w, jnp.where(inside, newton, 0.5 * (lo + hi)))
-        # Converged: a Newton step (not a bisection) that moved w by at most a few ulps.
-        settled = (F == 0) | (inside & (jnp.abs(w_new - w) <= tol * jnp.maximum(1.0, jnp.abs(w))))
-        return i + 1, jnp.where(done, w, w_new), lo, hi, done | settled
-
-    def keep_going(state):
-        i, _, _, _, done = state
-        return (i < NEWTON_STEPS) & ~jnp.all(done)
-
-    # w0 = a + Q(a) / P'(a): one Newton step on P - Q from a, clipped to the bracket.
+    # w0 = a + Q(a) / P'(a), in log space.
     log_step = (jnp.log1p(-rho) + log_sig_b + jax.nn.log_sigmoid(-a) + _log1mexp(b - a)
                 + 2 * jnp.log(T) - jnp.log(rho) - _log_dsigmoid(a / T))
-    w0 = jnp.clip(a + jnp.exp(log_step), lo, hi)
-    # w0 == a: the step is below half an ulp of a, and so is the root's distance from a (the
-    # linearization is exact to first order there); Newton from F(a) = -inf could only bisect.
-    state = (jnp.zeros((), jnp.int32), w0, lo, hi, (lo == hi) | (w0 == a))
-    w = jax.lax.while_loop(keep_going, step, state)[1]
+    return jnp.clip(a + jnp.exp(log_step), lo, hi), lo, hi, correction
+
+
+def _solve_canonical(a, b, rho, T):
+    """Root w in [a, b] of P(w) = Q(w), for 0 < rho < 1.
+
+    Halley on P - Q directly (2 transcendentals per step) where that is exact. In a block that
+    has any, the log-space solver runs for the other elements (saturated sigmoids, extreme rho
+    or T), and polishes direct roots with |w| < POLISH_BELOW at T = 1: P - Q is accurate to
+    absolute rounding near 0, while at T = 1 log sigma(w) - log sigma(-w) = w cancels exactly,
+    so log P - log Q keeps digits relative to |w| (e.g. z_eff ~ 2 e^z_t, not 0 +- 1e-16, for
+    y_g = 1, rho = 1/2, z_t << 0). Blocks without such elements skip it (lax.cond). Both
+    solvers start from the linearization w0 = a + Q(a) / P'(a) (exact as the root approaches a,
+    where Newton from the bracket's midpoint would bisect for many steps); w0 == a means the step
+    is below half an ulp of a, and so is the root's distance from a: settled at once.
+    """
+    w0, lo, hi, correction, exact = _solve_direct(a, b, rho, T)
+    w = _newton(correction, w0, lo, hi, (lo == hi) | (w0 == a) | ~exact)
+    settled = exact & ((jnp.abs(w) >= POLISH_BELOW) | (T != 1))
+
+    def log_space(w):
+        w0, lo, hi, correction = _solve_log(a, b, rho, T)
+        done = settled | (lo == hi) | (~exact & (w0 == a))
+        return _newton(correction, jnp.where(exact, w, w0), lo, hi, done)
+
+    w = jax.lax.cond(jnp.all(settled), lambda w: w, log_space, w)
     return jnp.where(lo == hi, lo, w)
 
 

@@ -259,3 +259,15 @@ def test_correction_logits_match_rho_derivative_and_finite_difference(f64, impli
     np.testing.assert_allclose(corr, -implicit_gradients[1][:, 2], rtol=1e-12, atol=1e-12)
     fd = (f64["correction_fd"][1] - z_t) / CORRECTION_STEP
     np.testing.assert_allclose(corr, fd, rtol=1e-4, atol=1e-6)
+
+
+def test_oracle_points_exercise_the_direct_and_the_log_space_solver(f64):
+    """The mpmath comparisons above check both iterations of kdntk/effective.py: Halley on P - Q
+    (where it is exact) and Newton on log P - log Q (saturated sigmoids, extreme rho or T)."""
+    from kdntk.effective import _canonical, _solve_direct
+
+    z_t, y, rho, T = (jnp.asarray(a) for a in f64["oracle"][0])
+    _, a, b = _canonical(z_t, y)
+    interior = np.asarray((rho > 0) & (rho < 1) & (a < b))
+    exact = np.asarray(_solve_direct(a, jnp.where(interior, b, a + 1.0), jnp.where(interior, rho, 0.5), T)[-1])
+    assert (exact & interior).sum() >= 80 and (~exact & interior).sum() >= 10
