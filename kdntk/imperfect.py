@@ -38,7 +38,7 @@ from kdntk.inefficiency import _check_sweep
 from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
 from kdntk.networks import Network
 from kdntk.sharding import run_trials, trial_mesh
-from kdntk.solve import _check_rhs, _check_square, _cholesky, _report, theta_cosine
+from kdntk.solve import _check_rhs, _check_square, _cholesky, _pivots, _report, theta_cosine
 from kdntk.tasks._synthetic import INPUT_STD
 
 __all__ = ["HardLabelEffect", "hard_label_effect", "hard_label_effect_path", "student_oracle_cosine",
@@ -115,9 +115,9 @@ def hard_label_effect_path(
     """
     theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     _validate(z_t, y_g, 1.0, temperature)
-    L, eff = _factor_and_path(theta, z_t, y_g, z_g, z0, jnp.asarray(temperature, theta.dtype))
-    if is_concrete(L):
-        _report(L, theta.dtype)   # KernelError / PrecisionWarning, as kdntk.cholesky
+    pivots, eff = _factor_and_path(theta, z_t, y_g, z_g, z0, jnp.asarray(temperature, theta.dtype))
+    if is_concrete(pivots):
+        _report(pivots, theta.dtype)   # KernelError / PrecisionWarning, as kdntk.cholesky
     return eff
 
 
@@ -125,7 +125,7 @@ def hard_label_effect_path(
 def _factor_and_path(theta, z_t, y_g, z_g, z0, temperature):
     """One compiled program for the factorization and every term (eager, each op would compile)."""
     L = _cholesky(theta, jnp.zeros((), theta.dtype))
-    return L, _effect_path(L, z_g - z0, z_t - z0, correction_logits(z_t, y_g, temperature))
+    return _pivots(L), _effect_path(L, z_g - z0, z_t - z0, correction_logits(z_t, y_g, temperature))
 
 
 def hard_label_effect(theta, z_t, y_g, z_g, z0=0.0, *, temperature=1.0) -> HardLabelEffect:
