@@ -1,9 +1,10 @@
 """Benchmark 3: effective logits z_eff on M points (10^6 in the full suite).
 
 Methods:
-  * kdntk.effective_logits: safeguarded Newton in log space from a linearized initial guess, in
-    blocks of BLOCK_SIZE points whose loops stop once converged; both as called (it validates its
-    arguments, then runs one compiled program) and under jax.jit (one fused program, the way it runs inside kdntk's analyses);
+  * kdntk.effective_logits: safeguarded Halley steps on P - Q (log space only where sigmoids
+    saturate) from a linearized initial guess, in blocks of BLOCK_SIZE points whose loops stop
+    once converged; both as called (it validates its arguments, then runs one compiled program)
+    and under jax.jit (one fused program, the way it runs inside kdntk's analyses);
   * the papers' gradient descent on Eq. 3 (003 S4: lr 10, 10^4 steps): z <- z - 10 g(z) with
     z0 = 0 (a fully jitted fori_loop). Timed for ``gd_timed_steps`` steps on all M points
     and extrapolated linearly to 10^4 steps (column ``extrapolated``); its accuracy is that of the
