@@ -60,9 +60,6 @@ BLOCK_SIZE = 4096
 solver's intermediates stay in cache and its loop stops per block (measured 4x faster than one
 pass over 10^6 points on CPU; docs/benchmarks.md)."""
 
-POLISH_BELOW = 2.0 ** -10
-"""At T = 1, direct roots with |w| below this get a log-space Newton step (_solve_canonical)."""
-
 TOL_ULPS = 4
 """A root is settled once the error left after a step is below this many ulps (of max(1, |w|))."""
 
@@ -232,26 +229,20 @@ def _solve_log(a, b, rho, T):
 def _solve_canonical(a, b, rho, T):
     """Root w in [a, b] of P(w) = Q(w), for 0 < rho < 1.
 
-    Halley on P - Q directly (2 transcendentals per step) where that is exact. In a block that
-    has any, the log-space solver runs for the other elements (saturated sigmoids, extreme rho
-    or T), and polishes direct roots with |w| < POLISH_BELOW at T = 1: P - Q is accurate to
-    absolute rounding near 0, while at T = 1 log sigma(w) - log sigma(-w) = w cancels exactly,
-    so log P - log Q keeps digits relative to |w| (e.g. z_eff ~ 2 e^z_t, not 0 +- 1e-16, for
-    y_g = 1, rho = 1/2, z_t << 0). Blocks without such elements skip it (lax.cond). Both
-    solvers start from the linearization w0 = a + Q(a) / P'(a) (exact as the root approaches a,
+    Halley on P - Q directly (2 transcendentals per step) where that is exact; in a block that
+    has any other elements (saturated sigmoids, extreme rho or T) the log-space solver runs for
+    those, and blocks without skip it (lax.cond). Both solvers start from the linearization w0 = a + Q(a) / P'(a) (exact as the root approaches a,
     where Newton from the bracket's midpoint would bisect for many steps); w0 == a means the step
     is below half an ulp of a, and so is the root's distance from a: settled at once.
     """
     w0, lo, hi, correction, exact = _solve_direct(a, b, rho, T)
     w = _newton(correction, w0, lo, hi, (lo == hi) | (w0 == a) | ~exact)
-    settled = exact & ((jnp.abs(w) >= POLISH_BELOW) | (T != 1))
 
     def log_space(w):
         w0, lo, hi, correction = _solve_log(a, b, rho, T)
-        done = settled | (lo == hi) | (~exact & (w0 == a))
-        return _newton(correction, jnp.where(exact, w, w0), lo, hi, done)
+        return jnp.where(exact, w, _newton(correction, w0, lo, hi, (lo == hi) | (w0 == a) | exact))
 
-    w = jax.lax.cond(jnp.all(settled), lambda w: w, log_space, w)
+    w = jax.lax.cond(jnp.all(exact), lambda w: w, log_space, w)
     return jnp.where(lo == hi, lo, w)
 
 
