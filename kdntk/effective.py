@@ -103,29 +103,35 @@ def _newton(correction, w0, lo, hi, done):
     """Safeguarded Newton-type iteration on an increasing F with a root in [lo, hi], elementwise.
 
     ``correction(w)`` returns F(w), the step c (w -> w - c: Newton's F / F' or Halley's) and a
-    bound on the error left after taking it. The bracket shrinks with the sign of F; a step that
-    would leave it becomes a bisection. A root is settled by a step (not a bisection) whose
-    error bound is at most TOL_ULPS ulps of max(1, |w|). The lax.while_loop stops once every
-    element is settled (``done`` ones are kept as they are), after NEWTON_STEPS at most.
+    bound on the error left after taking it. The bracket shrinks with the sign of F. As in
+    rtsafe (Numerical Recipes 9.4), a step is replaced by a bisection when it would leave the
+    bracket OR when it is more than half the step before the previous one: without the second
+    rule Halley can cycle between two points inside the bracket, or crawl by ~2T per step where
+    D grows like e^(w/T) (both seen at small T; tests). A root is settled by a step (not a
+    bisection) whose error bound is at most TOL_ULPS ulps of max(1, |w|). The lax.while_loop
+    stops once every element is settled (``done`` ones are kept as they are), after
+    NEWTON_STEPS at most.
     """
     tol = TOL_ULPS * jnp.finfo(w0.dtype).eps
 
     def step(state):
-        i, w, lo, hi, done = state
+        i, w, lo, hi, done, dx, dx_old = state
         F, c, err = correction(w)
         lo = jnp.where(F < 0, w, lo)
         hi = jnp.where(F > 0, w, hi)
         newton = w - c
-        inside = (newton >= lo) & (newton <= hi)
-        w_new = jnp.where(F == 0, w, jnp.where(inside, newton, 0.5 * (lo + hi)))
-        settled = (F == 0) | (inside & (err <= tol * jnp.maximum(1.0, jnp.abs(w))))
-        return i + 1, jnp.where(done, w, w_new), lo, hi, done | settled
+        take = (newton >= lo) & (newton <= hi) & (2 * jnp.abs(c) <= dx_old)
+        w_new = jnp.where(F == 0, w, jnp.where(take, newton, 0.5 * (lo + hi)))
+        settled = (F == 0) | (take & (err <= tol * jnp.maximum(1.0, jnp.abs(w))))
+        return (i + 1, jnp.where(done, w, w_new), lo, hi, done | settled,
+                jnp.abs(w_new - w), dx)
 
     def keep_going(state):
-        i, _, _, _, done = state
-        return (i < NEWTON_STEPS) & ~jnp.all(done)
+        return (state[0] < NEWTON_STEPS) & ~jnp.all(state[4])
 
-    return jax.lax.while_loop(keep_going, step, (jnp.zeros((), jnp.int32), w0, lo, hi, done))[1]
+    free = jnp.full_like(w0, jnp.inf)   # the first two steps have no step before the previous
+    state = (jnp.zeros((), jnp.int32), w0, lo, hi, done, free, free)
+    return jax.lax.while_loop(keep_going, step, state)[1]
 
 
 def _upper_end(a, log_K_sig_neg_a, T):

@@ -54,6 +54,8 @@ FD_STEP = 1e-6
 TRACED_POINTS = np.array([[-2.0, 0.5, 3.0], [1.0, 0.0, 1.0]])
 TRACED_RATIOS = np.array([[0.3, 4.0], [0.1, 0.5], [0.9, 20.0]])
 CORRECTION_STEP = 1e-7
+SMALL_TEMPERATURE = [(-1.0, 0.59, 0.008, 0.04), (-1.9, 0.59, 0.007, 0.038),
+                     (-2.8, 0.53, 0.0018, 0.0175), (0.07, 0.485, 1 - 1e-12, 0.00145)]
 
 
 def _correction_points():
@@ -110,6 +112,9 @@ def _cases():
         # z_eff = +-logit(1/2 + sigma(-|z_t|) / 2) ~ +-2 e^-|z_t|, down to 1e-130.
         "tiny_unit_temperature": (np.array([-8.0, -30.0, -60.0, -150.0, 30.0, 300.0]),
                                   np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0]), np.full(6, 0.5), np.ones(6)),
+        # Small T, found by review: Halley cycled between two points inside the bracket (first
+        # three) or crawled by ~2T per step past the 40-step cap (last) before the rtsafe rule.
+        "small_temperature": tuple(np.array(c) for c in zip(*SMALL_TEMPERATURE)),
     }
 
 
@@ -153,6 +158,12 @@ def test_effective_logits_matches_mpmath_bisection_float32():
     assert got.dtype == np.float32
     err = np.abs(got.astype(np.float64) - ref) / np.maximum(1.0, np.abs(ref))
     assert err.max() <= 1e-4, (err.max(), [a[err.argmax()] for a in args])
+
+
+def test_effective_logits_match_mpmath_at_small_temperature_where_halley_cycled(f64):
+    args, got = f64["small_temperature"]
+    ref = _reference(*args)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
 
 
 def test_effective_logits_matches_mpmath_where_sigmoids_saturate(f64, oracle_reference):
