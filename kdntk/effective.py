@@ -155,7 +155,7 @@ def _sigmoids_above(x, gap, s_q, s_neg_q):
                   sigma(x) = sigma(q) (1 + u) / (1 + sigma(q) u),  sigma(x) - sigma(q) = u sigma(q) sigma(-x);
         gap >= 1: E = expm1(|x|) + 1 = e^|x| gives sigma(+-x), and the difference is that of the
                   smaller tails, sigma(-q) - sigma(-x) for q >= 0, else sigma(x) - sigma(q)
-                  (it cancels at most a factor 2.2 there).
+                  (it amplifies their rounding by at most (e + 1) / (e - 1) ~ 2.2, ~3.3 at q ~ 0).
     """
     near = gap < 1
     r = jnp.expm1(jnp.where(near, gap, jnp.abs(x)))
