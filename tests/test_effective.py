@@ -198,15 +198,20 @@ def test_effective_logits_correct_teacher_is_amplified_paper_fig1(f64):
         assert np.all(np.abs(z[i]) >= np.abs(z_t[i])), (rho[i, 0], T[i, 0])
 
 
-def test_effective_logits_matches_closed_form_at_unit_temperature(f64):
-    # At T = 1, Eq. 3 is linear in sigma(z): sigma(z_eff) = rho sigma(z_t) + (1 - rho) y_g.
-    (z_t, y, rho, _), got = f64["unit_temperature"]
-    with mpmath.workdps(60):
+def _unit_temperature_closed_form(z_t, y, rho, dps):
+    """logit(rho sigma(z_t) + (1 - rho) y_g): Eq. 3's root at T = 1, in mpmath at ``dps`` digits."""
+    with mpmath.workdps(dps):
         ref = []
         for a, r, g in zip(z_t, rho, y):
             p = r / (1 + mpmath.exp(-mpmath.mpf(a))) + (1 - r) * mpmath.mpf(g)
             ref.append(float(mpmath.log(p / (1 - p))))
-    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+    return np.array(ref)
+
+
+def test_effective_logits_matches_closed_form_at_unit_temperature(f64):
+    # At T = 1, Eq. 3 is linear in sigma(z): sigma(z_eff) = rho sigma(z_t) + (1 - rho) y_g.
+    (z_t, y, rho, _), got = f64["unit_temperature"]
+    np.testing.assert_allclose(got, _unit_temperature_closed_form(z_t, y, rho, 60), rtol=1e-9, atol=1e-9)
 
 
 def test_effective_logits_are_accurate_to_absolute_rounding_near_zero(f64):
@@ -216,12 +221,7 @@ def test_effective_logits_are_accurate_to_absolute_rounding_near_zero(f64):
     -log 2 both carry an absolute rounding of ~eps (measured: the log-space solver returned
     1.87184e-13 for 1.87152e-13 as the direct one does)."""
     (z_t, y, rho, _), got = f64["tiny_unit_temperature"]
-    with mpmath.workdps(200):
-        ref = []
-        for a, r, g in zip(z_t, rho, y):
-            p = r / (1 + mpmath.exp(-mpmath.mpf(a))) + (1 - r) * mpmath.mpf(g)
-            ref.append(float(mpmath.log(p / (1 - p))))
-    ref = np.array(ref)
+    ref = _unit_temperature_closed_form(z_t, y, rho, 200)
     assert np.all(np.abs(ref) < 2.0 ** -10) and np.all(np.abs(ref) > 1e-140)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=4 * np.finfo(np.float64).eps)
 
