@@ -52,7 +52,7 @@ __all__ = [
 
 NEWTON_STEPS = 40
 """At most this many safeguarded Halley (direct) or Newton (log-space) steps per root; the loop
-of a block stops once every root in it has converged (4 Halley steps for |z_t| <= 10 at T = 2,
+of a block stops once every root in it has converged (about 4 Halley steps for |z_t| <= 10 at T = 2,
 docs/benchmarks.md; more for roots far from the initial guess)."""
 
 BLOCK_SIZE = 4096

@@ -32,7 +32,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from kdntk._checks import KernelError, check_range, is_concrete
+from kdntk._checks import KernelError, check_range
 from kdntk.effective import _validate, correction_logits, cutoff_logits, effective_logits, label_smoothing_threshold
 from kdntk.inefficiency import _check_sweep
 from kdntk.kernels import DEFAULT_BLOCK_ROWS, _blocked_kernel
@@ -116,8 +116,7 @@ def hard_label_effect_path(
     theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     _validate(z_t, y_g, 1.0, temperature)
     pivots, eff = _factor_and_path(theta, z_t, y_g, z_g, z0, jnp.asarray(temperature, theta.dtype))
-    if is_concrete(pivots):
-        _report(pivots, theta.dtype)   # KernelError / PrecisionWarning, as kdntk.cholesky
+    _report(pivots, theta.dtype)   # KernelError / PrecisionWarning, as kdntk.cholesky
     return eff
 
 

@@ -118,8 +118,11 @@ def _report(pivots, dtype, stacklevel=3):
     """Raise KernelError if a factorization failed; warn if its pivots show lost precision.
 
     ``pivots`` (the factor's diagonal, from the same compiled program as the result it guards)
-    is the only O(N) transfer to the host.
+    is the only O(N) transfer to the host. Traced pivots (inside a user's jit) cannot be
+    inspected: nothing is checked then.
     """
+    if not is_concrete(pivots):
+        return
     diag = np.asarray(pivots)
     if not np.all(np.isfinite(diag)) or np.any(diag <= 0):
         raise KernelError(
@@ -198,8 +201,7 @@ def weight_norm_path(
             f"{theta.shape}, got {dz.shape}."
         )
     norms, pivots = _factor_norm_path(theta, dz)
-    if is_concrete(pivots):
-        _report(pivots, theta.dtype)
+    _report(pivots, theta.dtype)
     return norms
 
 
@@ -229,8 +231,7 @@ def _inner_products(theta, a, b):
         raise ValueError(f"theta must be a single (N, N) matrix, got shape {theta.shape}.")
     a, b = jnp.broadcast_arrays(_check_rhs(a, theta, "a"), _check_rhs(b, theta, "b"))
     *inner, pivots = _factor_inner(theta, a, b)
-    if is_concrete(pivots):
-        _report(pivots, theta.dtype, stacklevel=4)   # warn at the caller of theta_inner/cosine
+    _report(pivots, theta.dtype, stacklevel=4)   # warn at the caller of theta_inner/cosine
     return inner
 
 
@@ -286,8 +287,7 @@ def predict(
         )
     dz = _check_rhs(dz, theta, "dz")
     logits, pivots = _factor_predict(theta, theta_test_train, dz)
-    if is_concrete(pivots):
-        _report(pivots, theta.dtype)
+    _report(pivots, theta.dtype)
     return logits + jnp.asarray(z0_test, theta.dtype)
 
 
