@@ -16,7 +16,7 @@ import numpy as np
 
 from _timing import interleaved, row
 from bench_solve import problem
-from kdntk.solve import _factor_norm_path
+from kdntk._src.solve import _factor_norm_path
 
 
 def _path(theta, dz):

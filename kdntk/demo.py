@@ -21,7 +21,7 @@ import numpy as np
 
 import kdntk
 from kdntk import tasks
-from kdntk.montecarlo import log_log_slope
+from kdntk import log_log_slope
 
 SAMPLE_SIZES = (8, 16, 32, 64, 128)
 
@@ -64,17 +64,16 @@ def run(out: str, *, num_trials: int, sample_sizes=SAMPLE_SIZES, init: str = "pr
     for i, (name, (fig, target, kwargs)) in enumerate(_experiments(key).items()):
         res = kdntk.data_inefficiency(target, net, sizes, key=jax.random.fold_in(key, i),
                                       num_trials=num_trials, init=init, trial_batch=num_trials, **kwargs)
-        rhos = np.atleast_1d(np.asarray(kwargs.get("soft_ratio", 1.0)))
-        per_curve = [res] if res.inefficiency.ndim == 1 else [
-            jax.tree_util.tree_map(lambda a, j=j: a[j] if a.ndim > 1 else a, res) for j in range(len(rhos))]
-        for rho, r in zip(rhos, per_curve):
+        rhos = np.asarray(res.soft_ratio)
+        figures.setdefault(fig, {})[name if len(rhos) == 1 else ""] = res
+        lo = int(np.flatnonzero(sizes == n_lo)[0])
+        with jax.enable_x64(True):
+            slope = log_log_slope(res.norms[0, ..., lo], res.norms[0, ..., -1], n_lo, n_hi)   # (R,)
+        for j, rho in enumerate(rhos):
             label = name if len(rhos) == 1 else f"rho={rho:g}"
-            with jax.enable_x64(True):
-                lo = int(np.flatnonzero(sizes == n_lo)[0])
-                slope = log_log_slope(r.norms[..., lo], r.norms[..., -1], n_lo, n_hi)
-            figures.setdefault(fig, {})[label] = r
-            rows.append((fig, label, np.asarray(r.inefficiency), np.asarray(r.inefficiency_stderr),
-                         float(slope.value), float(slope.stderr)))
+            rows.append((fig, label, np.asarray(res.inefficiency[0, j]),
+                         np.asarray(res.inefficiency_stderr[0, j]), float(slope.value[j]),
+                         float(slope.stderr[j])))
     elapsed = time.perf_counter() - t0
 
     print(f"Data inefficiency I(n) +- standard error; {num_trials} trials, init={init!r}, "

@@ -16,8 +16,8 @@ def test_unsigned_and_signed_angle_match_numpy_loop():
     u, v = rng.normal(size=(6, 4)), rng.normal(size=4)
     for i in range(6):
         c = u[i] @ v / (np.linalg.norm(u[i]) * np.linalg.norm(v))
-        np.testing.assert_allclose(kdntk.unsigned_angle(u[i], v), np.arccos(abs(c)), rtol=1e-12)
-        np.testing.assert_allclose(kdntk.signed_angle(u[i], v), np.arccos(c), rtol=1e-12)
+        np.testing.assert_allclose(kdntk.phuong_lampert.unsigned_angle(u[i], v), np.arccos(abs(c)), rtol=1e-12)
+        np.testing.assert_allclose(kdntk.phuong_lampert.signed_angle(u[i], v), np.arccos(c), rtol=1e-12)
 
 
 def test_reverse_angle_cdf_matches_brute_force_count():
@@ -26,15 +26,15 @@ def test_reverse_angle_cdf_matches_brute_force_count():
     theta = np.linspace(0, np.pi / 2, 7)
     ang = [np.arccos(abs(xi @ w) / np.linalg.norm(xi) / np.linalg.norm(w)) for xi in x]
     expected = [sum(a >= t for a in ang) / 50 for t in theta]
-    np.testing.assert_allclose(kdntk.reverse_angle_cdf(w, x, theta), expected, atol=1e-15)
+    np.testing.assert_allclose(kdntk.phuong_lampert.reverse_angle_cdf(w, x, theta), expected, atol=1e-15)
 
 
 def test_isotropic_closed_form_low_dimensions():
     theta = np.linspace(0, np.pi / 2, 11)
     # d = 2: uniform angle; d = 3: |cos| uniform on [0, 1] (Archimedes)
-    np.testing.assert_allclose(kdntk.isotropic_reverse_angle_cdf(theta, dim=2), 1 - 2 * theta / np.pi, atol=1e-12)
-    np.testing.assert_allclose(kdntk.isotropic_reverse_angle_cdf(theta, dim=3), np.cos(theta), atol=1e-12)
-    np.testing.assert_allclose(kdntk.isotropic_reverse_angle_cdf(theta, dim=9),
+    np.testing.assert_allclose(kdntk.phuong_lampert.isotropic_reverse_angle_cdf(theta, dim=2), 1 - 2 * theta / np.pi, atol=1e-12)
+    np.testing.assert_allclose(kdntk.phuong_lampert.isotropic_reverse_angle_cdf(theta, dim=3), np.cos(theta), atol=1e-12)
+    np.testing.assert_allclose(kdntk.phuong_lampert.isotropic_reverse_angle_cdf(theta, dim=9),
                                special.betainc(0.5, 4.0, np.cos(theta) ** 2), atol=1e-12)
 
 
@@ -43,8 +43,8 @@ def test_isotropic_closed_form_matches_monte_carlo():
     rng = np.random.default_rng(2)
     x, w = rng.normal(size=(m, d)), rng.normal(size=d)
     theta = np.linspace(0.8, 1.5, 8)
-    emp = np.asarray(kdntk.reverse_angle_cdf(w, x, theta))
-    exact = np.asarray(kdntk.isotropic_reverse_angle_cdf(theta, dim=d))
+    emp = np.asarray(kdntk.phuong_lampert.reverse_angle_cdf(w, x, theta))
+    exact = np.asarray(kdntk.phuong_lampert.isotropic_reverse_angle_cdf(theta, dim=d))
     se = np.sqrt(exact * (1 - exact) / m) + 1e-12
     assert np.all(np.abs(emp - exact) < 4.5 * se)
 
@@ -59,7 +59,7 @@ def test_kappa_task_angle_law_ks_and_reverse_cdf(kappa):
     # radius |nu| with nu ~ N(0, 1): half-normal
     assert stats.kstest(np.linalg.norm(x, axis=1), "halfnorm").pvalue > 1e-3
     theta = np.linspace(0.1, 1.4, 6)
-    emp = np.asarray(kdntk.reverse_angle_cdf(w_star, x, theta))
+    emp = np.asarray(kdntk.phuong_lampert.reverse_angle_cdf(w_star, x, theta))
     exact = (1 - 2 * theta / np.pi) ** kappa
     np.testing.assert_allclose(kdntk.tasks.kappa_reverse_cdf(theta, kappa=kappa), exact, rtol=1e-12)
     assert np.all(np.abs(emp - exact) < 4.5 * np.sqrt(exact * (1 - exact) / 4000))
@@ -75,21 +75,21 @@ def test_kappa_task_orthogonal_direction_is_isotropic():
 
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="theta"):
-        kdntk.reverse_angle_cdf(np.ones(2), np.ones((3, 2)), np.array([2.0]))
+        kdntk.phuong_lampert.reverse_angle_cdf(np.ones(2), np.ones((3, 2)), np.array([2.0]))
     with pytest.raises(ValueError, match="kappa"):
         kdntk.tasks.kappa_task(jax.random.key(0), -1.0, jnp.ones(3), 2)
     with pytest.raises(ValueError, match="dim"):
-        kdntk.isotropic_reverse_angle_cdf(0.5, dim=1)
+        kdntk.phuong_lampert.isotropic_reverse_angle_cdf(0.5, dim=1)
 
 
 def test_isotropic_risk_of_distilled_student_is_alpha_bar_over_pi():
     # For w_hat = P_X w*, alpha = alpha_bar; exact risk alpha_bar/pi vs MC disagreement count
     rng = np.random.default_rng(5)
     x, w_star = rng.normal(size=(3, 8)), rng.normal(size=8)
-    w_hat = kdntk.linear_distillation_solution(x, w_star)
+    w_hat = kdntk.phuong_lampert.linear_distillation_solution(x, w_star)
     test = rng.normal(size=(100000, 8))
     mc = np.mean(np.sign(test @ np.asarray(w_hat)) != np.sign(test @ w_star))
-    r = float(kdntk.unsigned_angle(w_hat, w_star)) / np.pi
+    r = float(kdntk.phuong_lampert.unsigned_angle(w_hat, w_star)) / np.pi
     assert abs(mc - r) < 4 * np.sqrt(r * (1 - r) / 1e5)
 
 

@@ -8,7 +8,7 @@ from scipy.integrate import solve_ivp
 from scipy.special import softmax
 from scipy.stats import mannwhitneyu
 
-import kdntk.deviations as dev
+import kdntk.nagarajan._deviations as dev
 
 
 def _rbf(a, b, width=1.0):

@@ -27,7 +27,7 @@ def test_flow_teacher_norm_matches_eigen_sum_and_grows_with_stopping_time():
     x = kdntk.tasks.sample_inputs(jax.random.key(0), 24)
     y = np.sign(np.sin(np.asarray(x[:, 0])))
     times = np.array([0.5, 5.0, 50.0])
-    teacher = kdntk.flow_teacher(net, x, y, times)
+    teacher = kdntk.teachers.flow_teacher(net, x, y, times)
     theta = np.asarray(kdntk.ntk(net, x))
     norms = np.asarray(kdntk.weight_norm(jnp.asarray(theta), teacher(x)))   # student on the teacher's inputs
     lam, V = np.linalg.eigh(theta)
@@ -49,28 +49,29 @@ def test_earlier_stopped_flow_teacher_has_lower_inefficiency_slope():
     y = jnp.where(gt(x) > 0, 1.0, -1.0)
     slopes = []
     for t in (1e-3, 10.0):
-        teacher = kdntk.flow_teacher(kdntk.mlp(5), x, y, t)
+        teacher = kdntk.teachers.flow_teacher(kdntk.mlp(5), x, y, t)
         res = kdntk.data_inefficiency(teacher, kdntk.mlp(3), [12, 64], key=jax.random.key(3),
                                       num_trials=10, init="zero")
-        slopes.append(np.log(np.asarray(res.norms)[:, 1] / np.asarray(res.norms)[:, 0]) / np.log(64 / 12))
+        norms = np.asarray(res.norms[0, 0])                   # (K, S)
+        slopes.append(np.log(norms[:, 1] / norms[:, 0]) / np.log(64 / 12))
     diff = slopes[1] - slopes[0]
     assert diff.mean() > 5 * diff.std(ddof=1) / np.sqrt(diff.size), (np.mean(slopes, 1), diff.mean())
 
 
 def test_earlier_stopped_trained_teacher_has_lower_inefficiency_slope():
-    """Fig. 4 middle with trained teachers (kdntk.train_teacher, L = 3, m = 32, batch 128,
+    """Fig. 4 middle with trained teachers (kdntk.teachers.train_teacher, L = 3, m = 32, batch 128,
     lr 1e-2) on a 4-mode mixture, stopped at epochs 16 and 512; student mlp(3), rho = 1, init zero,
     40 trials per teacher, slope of ln E||dw_n|| from n = 16 to 64 paired per trial across epochs
     and pooled over 3 teacher seeds. Measured: per seed z = +5.7 / +4.5 / +5.5 for 512 vs 16
     (adjacent epochs 16 vs 64 are not robust: z = +4.0 / -4.5 / +3.3)."""
     gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=4)
-    cfg = dataclasses.replace(kdntk.CPU, width=32, batch_size=128, num_epochs=512)
+    cfg = dataclasses.replace(kdntk.teachers.CPU, width=32, batch_size=128, num_epochs=512)
     diffs = []
     for seed in (2, 5, 7):
-        snaps = kdntk.train_teacher(gt, jax.random.key(seed), config=cfg, stop_epochs=[16, 512])
-        res = kdntk.inefficiency_by_epoch(snaps, kdntk.mlp(3), [16, 64], key=jax.random.key(seed + 10),
+        snaps = kdntk.teachers.train_teacher(gt, jax.random.key(seed), config=cfg, stop_epochs=[16, 512])
+        res = kdntk.ji_zhu.inefficiency_by_epoch(snaps, kdntk.mlp(3), [16, 64], key=jax.random.key(seed + 10),
                                           num_trials=40, init="zero")
-        norms = np.asarray(res.norms)                       # (E, K, S)
+        norms = np.asarray(res.norms[:, 0])                 # (E, K, S)
         slope = np.log(norms[..., 1] / norms[..., 0]) / np.log(4)
         diffs.append(slope[1] - slope[0])
     d = np.concatenate(diffs)
@@ -84,10 +85,10 @@ SHARDED = textwrap.dedent("""
     gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
     net, one = kdntk.mlp(2), jax.devices()[:1]
     params = jax.vmap(lambda k: net.init_fn(k, (-1, 2))[1])(jax.random.split(jax.random.key(1), 2))
-    snaps = kdntk.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)  # untrained: cheap
+    snaps = kdntk.teachers.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)  # untrained: cheap
     kw = dict(key=jax.random.key(2), num_trials=6, init="zero")
-    ie = [kdntk.inefficiency_by_epoch(snaps, net, [3, 5], devices=d, **kw).norms for d in (one, None)]
-    hc = [kdntk.hard_label_effect_curve(snaps, gt, net, [3, 5], key=jax.random.key(3), num_trials=5,
+    ie = [kdntk.ji_zhu.inefficiency_by_epoch(snaps, net, [3, 5], devices=d, **kw).norms for d in (one, None)]
+    hc = [kdntk.ji_zhu.hard_label_effect_curve(snaps, gt, net, [3, 5], key=jax.random.key(3), num_trials=5,
                                         devices=d).trial_projection for d in (one, None)]
     print(json.dumps({"ie": np.asarray(ie).tolist(), "hc": np.asarray(hc).tolist()}))
 """)
@@ -100,16 +101,22 @@ def test_teacher_sweeps_sharded_over_4_devices_match_one_device():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     ie, hc = np.asarray(out["ie"]), np.asarray(out["hc"])
-    assert ie.shape == (2, 2, 6, 2) and hc.shape == (2, 5, 2, 2)   # 5 trials: padded to 8 on 4 devices
+    assert ie.shape == (2, 2, 1, 6, 2) and hc.shape == (2, 2, 5, 2)   # 5 trials: padded to 8 on 4 devices
     np.testing.assert_allclose(ie[1], ie[0], rtol=1e-12, atol=0)
     np.testing.assert_allclose(hc[1], hc[0], rtol=1e-12, atol=0)
 
 
-def test_inefficiency_by_epoch_rejects_a_soft_ratio_axis():
+def test_inefficiency_by_epoch_has_a_soft_ratio_axis_and_rejects_a_single_teacher():
+    """Epochs and soft ratios share each trial's factorization: the (E, R) grid of one call equals
+    a call per soft ratio (paired trials, same key)."""
     net = kdntk.mlp(2)
     params = jax.jit(jax.vmap(lambda k: net.init_fn(k, (-1, 2))[1]))(jax.random.split(jax.random.key(1), 2))
-    snaps = kdntk.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)
-    with pytest.raises(ValueError, match="soft_ratio"):
-        kdntk.inefficiency_by_epoch(snaps, net, [2], key=jax.random.key(0), soft_ratio=[0.5, 1.0])
+    snaps = kdntk.teachers.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)
+    kw = dict(key=jax.random.key(0), num_trials=2, init="zero")
+    grid = kdntk.ji_zhu.inefficiency_by_epoch(snaps, net, [2, 3], soft_ratio=[0.5, 1.0], **kw)
+    assert grid.norms.shape == (2, 2, 2, 2)
+    for r, rho in enumerate((0.5, 1.0)):
+        one = kdntk.ji_zhu.inefficiency_by_epoch(snaps, net, [2, 3], soft_ratio=rho, **kw)
+        np.testing.assert_allclose(grid.norms[:, r], one.norms[:, 0], rtol=1e-12)
     with pytest.raises(TypeError, match="snapshots"):
-        kdntk.inefficiency_by_epoch(snaps.teacher(0), net, [2], key=jax.random.key(0))
+        kdntk.ji_zhu.inefficiency_by_epoch(snaps.teacher(0), net, [2], key=jax.random.key(0))

@@ -300,7 +300,7 @@ def test_correction_logits_match_rho_derivative_and_finite_difference(f64, impli
 def test_oracle_points_exercise_the_direct_and_the_log_space_solver(f64):
     """The mpmath comparisons above check both iterations of kdntk/effective.py: Halley on P - Q
     (where it is exact) and Newton on log P - log Q (saturated sigmoids, extreme rho or T)."""
-    from kdntk.effective import _canonical, _solve_direct
+    from kdntk._src.effective import _canonical, _solve_direct
 
     z_t, y, rho, T = (jnp.asarray(a) for a in f64["oracle"][0])
     _, a, b = _canonical(z_t, y)

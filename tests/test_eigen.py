@@ -9,7 +9,7 @@ import scipy.linalg
 from scipy.integrate import solve_ivp
 
 import kdntk
-from kdntk import eigen
+from kdntk import nagarajan as eigen
 
 
 def _problem(seed=0, n=6, p=10, k=None):
@@ -23,7 +23,7 @@ def test_distilled_sparsifier_matches_numpy_product_over_grid():
     lam = np.array([3.0, 1.0, 0.2])
     t = np.array([0.0, 0.5, 2.0])[:, None]
     tt = np.array([1.0, np.inf])[None, :]
-    got = np.asarray(kdntk.distilled_sparsifier(lam, t, tt))
+    got = np.asarray(kdntk.nagarajan.distilled_sparsifier(lam, t, tt))
     want = (1 - np.exp(-t[..., None] * lam)) * (1 - np.exp(-tt[..., None] * lam))
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
     assert got.shape == (3, 2, 3)
@@ -32,7 +32,7 @@ def test_distilled_sparsifier_matches_numpy_product_over_grid():
 def test_sparsifier_vector_t_matches_numpy():
     lam = np.array([2.0, 0.5])
     t = np.array([0.1, 1.0, np.inf])
-    np.testing.assert_allclose(kdntk.sparsifier(lam, t), 1 - np.exp(-t[:, None] * lam[None, :]))
+    np.testing.assert_allclose(kdntk.nagarajan.sparsifier(lam, t), 1 - np.exp(-t[:, None] * lam[None, :]))
 
 
 def test_standalone_flow_matches_ode_integration():
@@ -111,7 +111,7 @@ def test_theorem_4_1_construction_satisfies_a_and_b_by_brute_force(seed):
     lam = np.sort(rng.exponential(size=8))[::-1]
     k1, k2 = sorted(rng.choice(8, 2, replace=False))
     a = rng.uniform(0.05, 0.95)
-    th = kdntk.sparsification_theorem(lam[k1], lam[k2], a)
+    th = kdntk.nagarajan.sparsification_theorem(lam[k1], lam[k2], a)
     kappa = lam[k2] / lam[k1]
     # closed forms of App. B Eqs. 9, 12
     np.testing.assert_allclose(th.student_top, a, rtol=1e-12)  # (a), with equality
@@ -128,7 +128,7 @@ def test_theorem_4_1_construction_satisfies_a_and_b_by_brute_force(seed):
 def test_theorem_4_1_gap_positive_on_dense_grid_power_mean_claim():
     a = np.linspace(0.01, 0.99, 99)[:, None]
     kappa = np.linspace(0.01, 0.99, 99)[None, :]
-    th = kdntk.sparsification_theorem(np.ones_like(kappa), kappa, a)
+    th = kdntk.nagarajan.sparsification_theorem(np.ones_like(kappa), kappa, a)
     # independent: 2 s^k > (s^2)^k + (2 - s... power-mean form 1 - (1-a)^k - (1 - s^k)^2, s = 1 - sqrt a
     s = 1 - np.sqrt(a)
     gap = 1 - (1 - a) ** kappa - (1 - s ** kappa) ** 2
@@ -138,11 +138,11 @@ def test_theorem_4_1_gap_positive_on_dense_grid_power_mean_claim():
 
 def test_theorem_4_1_rejects_bad_arguments():
     with pytest.raises(ValueError, match="alpha_star"):
-        kdntk.sparsification_theorem(2.0, 1.0, 1.0)
+        kdntk.nagarajan.sparsification_theorem(2.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="eigenvalue_top"):
-        kdntk.sparsification_theorem(1.0, 2.0, 0.5)
+        kdntk.nagarajan.sparsification_theorem(1.0, 2.0, 0.5)
     with pytest.raises(ValueError, match="t_teacher"):
-        kdntk.distilled_sparsifier(np.ones(2), 1.0, -1.0)
+        kdntk.nagarajan.distilled_sparsifier(np.ones(2), 1.0, -1.0)
     with pytest.raises(ValueError, match="y must"):
         eigen.distilled_flow(np.eye(3), np.ones(4), 1.0)
 

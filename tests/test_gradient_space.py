@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kdntk import gradient_space as gs
+from kdntk import nagarajan as gs
 from kdntk.tasks._class_similarity import class_similarity_dataset
 
 

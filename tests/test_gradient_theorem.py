@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from kdntk.gradient_theorem import gradient_quality, similarity_probabilities
+from kdntk.nagarajan._gradient_theorem import gradient_quality, similarity_probabilities
 
 
 def test_similarity_probabilities_match_explicit_softmax():

@@ -19,9 +19,9 @@ def _setup(seed=0, n=7, p=40):
 def test_derivative_matches_finite_difference_of_cosine_in_rho():
     _, theta, z_t, y_g, z_g, z0 = _setup()
     for T in (1.0, 4.0):
-        eff = kdntk.hard_label_effect(theta, z_t, y_g, z_g, z0, temperature=T)
+        eff = kdntk.ji_zhu.hard_label_effect(theta, z_t, y_g, z_g, z0, temperature=T)
         h = 1e-4
-        cos = kdntk.student_oracle_cosine(theta, z_t, y_g, z_g, z0, soft_ratio=[1.0, 1 - h, 1 - 2 * h],
+        cos = kdntk.ji_zhu.student_oracle_cosine(theta, z_t, y_g, z_g, z0, soft_ratio=[1.0, 1 - h, 1 - 2 * h],
                                           temperature=T)
         fd = (-3 * cos[0] + 4 * cos[1] - cos[2]) / (2 * h)  # second-order one-sided, in 1 - rho
         np.testing.assert_allclose(float(eff.derivative), float(fd), rtol=1e-4)
@@ -29,7 +29,7 @@ def test_derivative_matches_finite_difference_of_cosine_in_rho():
 
 def test_projection_matches_explicit_weight_vectors():
     phi, theta, z_t, y_g, z_g, z0 = _setup(1)
-    eff = kdntk.hard_label_effect(theta, z_t, y_g, z_g, z0)
+    eff = kdntk.ji_zhu.hard_label_effect(theta, z_t, y_g, z_g, z0)
     dzh = np.asarray(kdntk.correction_logits(z_t, y_g))
     w = lambda dz: phi @ np.linalg.solve(theta, dz)  # dw = phi(X) Theta^-1 dz (Eq. 4)
     w_g, w_t, w_h = w(z_g - z0), w(z_t - z0), w(dzh)
@@ -41,9 +41,9 @@ def test_projection_matches_explicit_weight_vectors():
 
 def test_effect_path_matches_separate_prefix_solves():
     _, theta, z_t, y_g, z_g, z0 = _setup(2)
-    path = kdntk.hard_label_effect_path(theta, z_t, y_g, z_g, z0, temperature=2.0)
+    path = kdntk.ji_zhu.hard_label_effect_path(theta, z_t, y_g, z_g, z0, temperature=2.0)
     for n in (2, 5):  # each size compiles once; two suffice besides the full N
-        ref = kdntk.hard_label_effect(theta[:n, :n], z_t[:n], y_g[:n], z_g[:n], z0[:n], temperature=2.0)
+        ref = kdntk.ji_zhu.hard_label_effect(theta[:n, :n], z_t[:n], y_g[:n], z_g[:n], z0[:n], temperature=2.0)
         np.testing.assert_allclose(float(path.projection[n - 1]), float(ref.projection), rtol=1e-9)
         np.testing.assert_allclose(float(path.derivative[n - 1]), float(ref.derivative), rtol=1e-9)
 
@@ -51,7 +51,7 @@ def test_effect_path_matches_separate_prefix_solves():
 def test_perfect_teacher_has_no_correct_direction():
     """dw_c = 0 when dz_t is parallel to dz_g, so the projection vanishes (a closed-form limit)."""
     _, theta, _, y_g, z_g, _ = _setup(3)
-    eff = kdntk.hard_label_effect(theta, 0.7 * z_g, y_g, z_g)
+    eff = kdntk.ji_zhu.hard_label_effect(theta, 0.7 * z_g, y_g, z_g)
     assert abs(float(eff.projection)) < 1e-9 * float(jnp.abs(eff.g_h))
 
 
@@ -61,9 +61,9 @@ def test_hard_labels_help_a_wrong_teacher_and_not_a_sharper_one():
     (hand-computed with Theta = I, delta z_h = 1 / sigma(z_t) at T = 1:
     1.36788 * -1.03846 + 1.22313 * 0.69231 = -0.5737)."""
     eye = jnp.eye(2)
-    wrong = kdntk.hard_label_effect(eye, jnp.array([1.0, -1.0]), jnp.array([1.0, 1.0]), jnp.array([1.0, 1.0]))
+    wrong = kdntk.ji_zhu.hard_label_effect(eye, jnp.array([1.0, -1.0]), jnp.array([1.0, 1.0]), jnp.array([1.0, 1.0]))
     assert float(wrong.projection) > 0
-    sharp = kdntk.hard_label_effect(eye, jnp.array([1.0, 1.5]), jnp.array([1.0, 1.0]), jnp.array([0.5, 3.0]))
+    sharp = kdntk.ji_zhu.hard_label_effect(eye, jnp.array([1.0, 1.5]), jnp.array([1.0, 1.0]), jnp.array([0.5, 3.0]))
     np.testing.assert_allclose(float(sharp.projection), -0.5737, atol=2e-4)
 
 
@@ -82,12 +82,12 @@ def test_cutoff_approximation_is_close_and_exact_far_from_threshold():
     vanishes where |z_t| >> t (the hard term's pull decays like exp(-|z_t|))."""
     z_t = jnp.linspace(-30.0, 30.0, 601)
     for rho in (0.05, 0.5):
-        assert float(kdntk.cutoff_error(z_t, rho, 5.0)) < 0.5
-    t = float(kdntk.label_smoothing_threshold(0.5, 1.0))
+        assert float(kdntk.ji_zhu.cutoff_error(z_t, rho, 5.0)) < 0.5
+    t = float(kdntk.ji_zhu.label_smoothing_threshold(0.5, 1.0))
     far = jnp.array([t + 25.0])
     rho = 0.5
     expected = np.log(1 / rho) / np.log((1 - rho / 2) / (rho / 2))
-    np.testing.assert_allclose(float(kdntk.cutoff_error(far, rho, 1.0)), expected, rtol=1e-6)
+    np.testing.assert_allclose(float(kdntk.ji_zhu.cutoff_error(far, rho, 1.0)), expected, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +100,10 @@ def fig5_flow():
 
     gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=4)
     xt = kdntk.tasks.sample_inputs(jax.random.key(1), 128)
-    flow = kdntk.flow_teacher(kdntk.mlp(5), xt, jnp.where(gt(xt) > 0, 1.0, -1.0), jnp.array([1e-3, 3.0]),
+    flow = kdntk.teachers.flow_teacher(kdntk.mlp(5), xt, jnp.where(gt(xt) > 0, 1.0, -1.0), jnp.array([1e-3, 3.0]),
                               reduction=0.3)
     key = jax.random.key(3)
-    res = kdntk.hard_label_effect_curve(flow, gt, kdntk.mlp(3), [24, 48], key=key, num_trials=100)
+    res = kdntk.ji_zhu.hard_label_effect_curve(flow, gt, kdntk.mlp(3), [24, 48], key=key, num_trials=100)
     return gt, flow, key, res
 
 
@@ -114,17 +114,18 @@ def test_curve_trials_match_hard_label_effect_path_on_the_same_inputs(fig5_flow)
     gt, flow, key, curve = fig5_flow
     net = kdntk.mlp(3)
 
-    # Trial 1's inputs drawn exactly as the curve draws them (the projection cancels strongly for
-    # the early teacher: a last-bit change of x moves it by ~1e-7 relative).
-    x = kdntk.tasks.INPUT_STD * jax.random.normal(jax.random.split(key, 100)[1], (48, 2))
+    # Trial 1's inputs, as the engine draws them. The projection cancels strongly for the early
+    # teacher (a last-bit change of x moves it by ~1e-7 relative), so the same maths compiled in
+    # another program (the engine's batched trial vs these eager calls) agrees to ~1e-8 only.
+    x = kdntk.trial_inputs(key, 100, 48)[1]
     z_t, z_g = jax.jit(lambda x: (flow(x), jnp.broadcast_to(gt(x), (2, 48))))(x)   # one compilation
-    ref = kdntk.hard_label_effect_path(kdntk.ntk(net, x), z_t, (z_g > 0).astype(x.dtype), z_g)
-    np.testing.assert_allclose(np.asarray(curve.trial_projection[1]), np.asarray(ref.projection)[:, [23, 47]],
-                               rtol=1e-8)
-    np.testing.assert_allclose(np.asarray(curve.trial_derivative[1]), np.asarray(ref.derivative)[:, [23, 47]],
-                               rtol=1e-8)
-    t = np.asarray(curve.trial_projection)
-    np.testing.assert_allclose(np.asarray(curve.projection_stderr), t.std(0, ddof=1) / 10, rtol=1e-10)
+    ref = kdntk.ji_zhu.hard_label_effect_path(kdntk.ntk(net, x), z_t, (z_g > 0).astype(x.dtype), z_g)
+    np.testing.assert_allclose(np.asarray(curve.trial_projection[:, 1]), np.asarray(ref.projection)[:, [23, 47]],
+                               rtol=1e-7)
+    np.testing.assert_allclose(np.asarray(curve.trial_derivative[:, 1]), np.asarray(ref.derivative)[:, [23, 47]],
+                               rtol=1e-7)
+    t = np.asarray(curve.trial_projection)                     # (E, K, S)
+    np.testing.assert_allclose(np.asarray(curve.projection_stderr), t.std(1, ddof=1) / 10, rtol=1e-10)
 
 
 def test_hard_label_effect_changes_sign_when_the_teacher_beats_the_hard_label_student(fig5_flow):
@@ -147,11 +148,11 @@ def test_projection_sign_flips_as_the_teacher_improves():
     import jax
 
     gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=4)
-    oracle = kdntk.train_teacher(gt, jax.random.key(1), config=kdntk.CPU)
+    oracle = kdntk.teachers.train_teacher(gt, jax.random.key(1), config=kdntk.teachers.CPU)
     oracle = oracle.teacher(len(oracle) - 1)
-    cfg = dataclasses.replace(kdntk.CPU, learning_rate=1e-2, num_epochs=1024)
-    snaps = kdntk.train_teacher(oracle, jax.random.key(2), config=cfg, stop_epochs=[4, 1024])
-    res = kdntk.hard_label_effect_curve(snaps, oracle, kdntk.mlp(3), [16, 64, 256], key=jax.random.key(100),
+    cfg = dataclasses.replace(kdntk.teachers.CPU, learning_rate=1e-2, num_epochs=1024)
+    snaps = kdntk.teachers.train_teacher(oracle, jax.random.key(2), config=cfg, stop_epochs=[4, 1024])
+    res = kdntk.ji_zhu.hard_label_effect_curve(snaps, oracle, kdntk.mlp(3), [16, 64, 256], key=jax.random.key(100),
                                         num_trials=20)
     mean, se = np.asarray(res.projection), np.asarray(res.projection_stderr)
     assert np.all(mean[0] > 3 * se[0])                 # a poor teacher: hard labels help
@@ -167,6 +168,6 @@ def test_hard_label_effect_curve_rejects_bad_arguments():
                          (dict(temperature=-1.0), "temperature")):
         args = dict(sample_sizes=[2], key=key) | kwargs
         with pytest.raises(ValueError, match=name):
-            kdntk.hard_label_effect_curve(gt, gt, net, args.pop("sample_sizes"), **args)
+            kdntk.ji_zhu.hard_label_effect_curve(gt, gt, net, args.pop("sample_sizes"), **args)
     with pytest.raises(TypeError, match="net"):
-        kdntk.hard_label_effect_curve(gt, gt, "mlp", [2], key=key)
+        kdntk.ji_zhu.hard_label_effect_curve(gt, gt, "mlp", [2], key=key)

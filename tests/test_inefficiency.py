@@ -42,8 +42,8 @@ def _slope_parts(norms):
 
 def _paired(res_a, res_b):
     """(s_A - s_B, its paired standard error)."""
-    sa, ua = _slope_parts(np.asarray(res_a.norms))
-    sb, ub = _slope_parts(np.asarray(res_b.norms))
+    sa, ua = _slope_parts(np.asarray(res_a.norms[0, 0]))   # teacher 0, the one soft ratio
+    sb, ub = _slope_parts(np.asarray(res_b.norms[0, 0]))
     d = ua - ub
     return float(sa - sb), float(d.std(ddof=1) / math.sqrt(d.shape[-1]) / math.log(B / A))
 
@@ -98,12 +98,12 @@ def test_data_inefficiency_matches_brute_force_numpy_solves(fig4_run):
     ineff = sizes * (np.log(nxt.mean(1)) - np.log(now.mean(1)))
     rel = nxt / nxt.mean(1, keepdims=True) - now / now.mean(1, keepdims=True)
     np.testing.assert_array_equal(res.sample_sizes, sizes)
-    np.testing.assert_allclose(res.norms, now, rtol=1e-7)
-    np.testing.assert_allclose(res.next_norms, nxt, rtol=1e-7)
-    np.testing.assert_allclose(res.mean_norm, now.mean(1), rtol=1e-7)
-    np.testing.assert_allclose(res.std_norm, now.std(1, ddof=1), rtol=1e-6)
-    np.testing.assert_allclose(res.inefficiency, ineff, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(res.inefficiency_stderr, sizes * rel.std(1, ddof=1) / np.sqrt(k), rtol=1e-6)
+    np.testing.assert_allclose(res.norms[0], now, rtol=1e-7)
+    np.testing.assert_allclose(res.next_norms[0], nxt, rtol=1e-7)
+    np.testing.assert_allclose(res.mean_norm[0], now.mean(1), rtol=1e-7)
+    np.testing.assert_allclose(res.std_norm[0], now.std(1, ddof=1), rtol=1e-6)
+    np.testing.assert_allclose(res.inefficiency[0], ineff, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(res.inefficiency_stderr[0], sizes * rel.std(1, ddof=1) / np.sqrt(k), rtol=1e-6)
 
 
 def test_fig3_zero_function_below_mixture_below_random_logits(fig3_results):
@@ -138,7 +138,7 @@ def test_fig4_right_hard_labels_raise_inefficiency(fig4_run):
     (With the default narrow modes, 15/q^2, the teacher is ~0 on most inputs and the hard-label
     z_eff is a near-constant +-t, which is easy: the claim needs a teacher like the paper's.)"""
     res = fig4_run[0]
-    norms = np.asarray(res.norms)[..., -2:]  # sizes A, B
+    norms = np.asarray(res.norms[0])[..., -2:]  # (R, K, sizes A, B)
     s, u = _slope_parts(norms)
     d = u[1] - u[0]
     se = d.std(ddof=1) / math.sqrt(d.shape[-1]) / math.log(B / A)

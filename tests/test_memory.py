@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import kdntk
-from kdntk.inefficiency import _trial_paths, _trial_targets
-from kdntk.kernels import _blocked_kernel
-from kdntk.memory import (InsufficientMemoryError, check_fits, data_inefficiency_bytes,
+from kdntk._src.engine import _Stage
+from kdntk._src.inefficiency import _trial
+from kdntk._src.kernels import blocked_kernel
+from kdntk._src.student import teacher_outputs
+from kdntk._src.memory import (InsufficientMemoryError, check_fits, data_inefficiency_bytes,
                           device_memory_bytes, kernel_bytes)
 
 
@@ -21,7 +23,7 @@ def _compiled_bytes(compiled):
 def test_kernel_bytes_matches_nbytes_and_xla_memory_analysis(depth, n, block):
     net = kdntk.mlp(depth)
     x = jnp.ones((n, 2))
-    compiled = _blocked_kernel.lower(net, x, x, ("nngp", "ntk"), block).compile()
+    compiled = blocked_kernel.lower(net, x, x, ("nngp", "ntk"), block).compile()
     out, total = _compiled_bytes(compiled)
     kernels = compiled(x, x)  # the program analysed, run (no second compilation)
     assert [k.nbytes for k in kernels] == [n * n * 8] * 2
@@ -37,8 +39,10 @@ def test_data_inefficiency_bytes_bounds_xla_memory_analysis(init):
     n, k, rhos, block = 256, 2, jnp.linspace(0.1, 0.9, 4), 64
     net = kdntk.mlp(3)
     task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
-    f = jax.jit(lambda xs, keys, rho: _trial_paths(
-        (xs, *_trial_targets(xs, task, None, 1.0), keys), net, rho, jnp.asarray(1.0), init, block))
+    trials = _Stage(_trial)   # the engine's per-batch program of data_inefficiency
+    f = jax.jit(lambda xs, keys, rho: trials(
+        (xs, keys, jax.vmap(lambda x: teacher_outputs(x, task, None, 1.0))(xs)),
+        net, rho, jnp.ones_like(rho), init, block))
     xs, keys = jnp.ones((k, n, 2)), jax.random.split(jax.random.key(0), k)
     _, total = _compiled_bytes(f.lower(xs, keys, rhos).compile())
     est = data_inefficiency_bytes(n, trials_per_device=k, num_rhs=4, block_rows=block, init=init)

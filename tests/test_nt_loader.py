@@ -11,7 +11,7 @@ import jax
 import pytest
 
 import kdntk
-from kdntk import _nt
+from kdntk._src import nt_loader as _nt
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -58,7 +58,7 @@ def test_user_import_of_neural_tangents_behaves_as_without_kdntk():
 
 
 def test_loader_alias_is_private():
-    assert _nt.__name__ == "kdntk._nt"
+    assert _nt.__name__ == "kdntk._src.nt_loader"
     assert "kdntk._neural_tangents" in sys.modules
     assert "neural_tangents" not in sys.modules or sys.modules["neural_tangents"] is not sys.modules[
         "kdntk._neural_tangents"]

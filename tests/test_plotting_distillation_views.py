@@ -14,7 +14,7 @@ from kdntk import plotting  # noqa: E402
 
 def test_plot_deviations_scatters_given_points_and_identity_line():
     rng = np.random.default_rng(0)
-    d = kdntk.Deviations(*(rng.normal(size=n) for n in (6, 6, 4, 4)), np.zeros(6, int), np.zeros(4, int))
+    d = kdntk.nagarajan.Deviations(*(rng.normal(size=n) for n in (6, 6, 4, 4)), np.zeros(6, int), np.zeros(4, int))
     mis = np.array([1, 0, 0, 1, 0, 0], bool)
     fig = plotting.plot_deviations(d, mislabeled=mis)
     ax_tr, ax_te = fig.axes
@@ -30,7 +30,7 @@ def test_plot_deviations_scatters_given_points_and_identity_line():
 
 def test_plot_sparsification_lines_equal_theorem_values():
     a = np.linspace(0.1, 0.9, 5)
-    th = kdntk.sparsification_theorem(np.ones_like(a), 0.3 * np.ones_like(a), a)
+    th = kdntk.nagarajan.sparsification_theorem(np.ones_like(a), 0.3 * np.ones_like(a), a)
     fig = plotting.plot_sparsification(a, th)
     ys = [ln.get_ydata() for ln in fig.axes[0].lines]
     np.testing.assert_allclose(ys[0], 1 - (1 - a) ** 0.3)

@@ -30,13 +30,17 @@ def test_fig1_curves_match_closed_form_at_unit_temperature():
 
 def test_figures_draw_the_given_arrays():
     n = np.array([4, 8, 16])
-    curve = kdntk.TransferRiskCurve(n, np.array([[0.3, 0.2, 0.1]]), np.full((1, 3), 0.01),
-                                    np.zeros((1, 3)), np.zeros((1, 3)), np.zeros((1, 2, 3)), np.zeros((1, 2, 3)))
+    curve = kdntk.TransferRiskCurve(
+        sample_sizes=n, soft_ratio=np.ones(1), temperature=np.ones(1), risk=np.array([[[0.3, 0.2, 0.1]]]),
+        risk_stderr=np.full((1, 1, 3), 0.01), error=np.zeros((1, 1, 3)), error_stderr=np.zeros((1, 1, 3)),
+        trial_risk=np.zeros((1, 1, 2, 3)), trial_error=np.zeros((1, 1, 2, 3)))
     fig = plotting.plot_transfer_risk(curve, ["rho=1"])
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.3, 0.2, 0.1])
     plt.close(fig)
     proj = np.array([[1.0, 2.0, 3.0], [-0.1, -0.2, -0.3]])
-    curve = kdntk.HardLabelCurve(n, proj, 0.1 * np.abs(proj), proj, proj, proj[None], proj[None])
+    curve = kdntk.ji_zhu.HardLabelCurve(
+        sample_sizes=n, projection=proj, projection_stderr=0.1 * np.abs(proj), derivative=proj,
+        derivative_stderr=proj, trial_projection=proj[:, None], trial_derivative=proj[:, None])
     fig = plotting.plot_hard_label_projection(curve, [4, 1024])
     ys = [c.lines[0].get_ydata() for c in fig.axes[0].containers]  # one errorbar per sample size
     np.testing.assert_allclose(np.array(ys).T, proj)
@@ -47,8 +51,10 @@ def test_figures_draw_the_given_arrays():
     plt.close(fig)
     fig = plotting.plot_imperfect_distillation([0.1, 0.9], [0.2, 0.3], [0.01, 0.01], teacher_error=0.25)
     plt.close(fig)
-    cmp = kdntk.ZeroFunctionComparison(n, np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]),
-                                       np.array([[0.1, 0.1, 0.1], [0.3, 0.1, 0.2]]), None)
+    cmp = kdntk.ji_zhu.ZeroFunctionComparison(
+        sample_sizes=n, task_sq=np.array([[[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]]),
+        zero_sq=np.array([[[0.1, 0.1, 0.1], [0.3, 0.1, 0.2]]]), log_ratio=np.zeros((1, 3)),
+        log_ratio_stderr=np.zeros((1, 3)))
     fig = plotting.plot_zero_function(cmp)
     np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_ydata(), [0.2, 0.1, 0.15])
     plt.close(fig)
@@ -63,8 +69,11 @@ def test_teacher_boundary_grid_matches_logit_signs():
 
 
 def test_inefficiency_by_epoch_plots_one_curve_per_epoch():
-    res = kdntk.DataInefficiency(*(np.ones((2, 3)) for _ in range(5)), np.ones((2, 4, 3)), np.ones((2, 4, 3)))
-    res = res._replace(sample_sizes=np.tile(np.array([2, 4, 8]), (2, 1)))
+    ones = np.ones((2, 1, 3))
+    res = kdntk.DataInefficiency(
+        sample_sizes=np.array([2, 4, 8]), soft_ratio=np.ones(1), temperature=np.ones(1),
+        inefficiency=ones, inefficiency_stderr=ones, mean_norm=ones, std_norm=ones,
+        norms=np.ones((2, 1, 4, 3)), next_norms=np.ones((2, 1, 4, 3)))
     fig = plotting.plot_inefficiency_by_epoch(res, [8, 512])
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["epoch 8", "epoch 512"]

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kdntk._random import drawn_flat
+from kdntk._src.prng import drawn_flat
 
 
 def test_drawn_flat_equals_direct_draw():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from kdntk.random_features import cross_entropy_feature_trajectory, random_relu_features
+from kdntk.nagarajan._random_features import cross_entropy_feature_trajectory, random_relu_features
 from kdntk.tasks._mnist_standin import noisy_mnist_standin
 
 

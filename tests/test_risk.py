@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kdntk
-from kdntk.risk import prefix_predictions
+from kdntk._src.risk import prefix_predictions
 
 
 def test_transfer_risk_matches_brute_force_count():
@@ -39,23 +39,23 @@ def test_transfer_risk_curve_matches_brute_force_solves():
     rho, T = 0.5, 2.0
     got = kdntk.transfer_risk_curve(target, net, sizes, key=key, num_trials=K, num_test=M,
                                     soft_ratio=rho, temperature=T, reduction=0.5, init="zero")
-    # Brute force: the same input draws (documented key schedule), a separate solve per n.
+    # Brute force: the same inputs (kdntk.trial_inputs), a separate solve per n.
     @jax.jit
-    def trial(kk):  # inputs, teacher logits, z_eff and kernels of one trial: one compilation
-        x = 5.0 * jax.random.normal(jax.random.split(kk)[0], (6 + M, 2), jnp.float64)
+    def trial(x):  # teacher logits, z_eff and kernels of one trial: one compilation
         zt = 0.5 * target(x)
         zeff = kdntk.effective_logits(zt[:6], (zt[:6] > 0).astype(x.dtype), rho, T)
         return zt[6:], zeff, net.kernel_fn(x[:6], x[:6], "ntk"), net.kernel_fn(x[6:], x[:6], "ntk")
 
     risks = np.zeros((K, 2))
-    for k, kk in enumerate(jax.random.split(key, K)):
-        zt_te, zeff, theta, kxX = (np.asarray(v) for v in trial(kk))
+    for k, x in enumerate(kdntk.trial_inputs(key, K, 6 + M)):
+        zt_te, zeff, theta, kxX = (np.asarray(v) for v in trial(x))
         for j, n in enumerate(sizes):
             zs = kxX[:, :n] @ np.linalg.solve(theta[:n, :n], zeff[:n])
             risks[k, j] = np.mean([a * b < 0 for a, b in zip(zt_te, zs)])
-    np.testing.assert_allclose(np.asarray(got.trial_risk), risks, atol=1e-12)
-    np.testing.assert_allclose(np.asarray(got.risk), risks.mean(0), atol=1e-12)
-    np.testing.assert_allclose(np.asarray(got.risk_stderr), risks.std(0, ddof=1) / np.sqrt(K), atol=1e-12)
+    assert got.trial_risk.shape == (1, 1, K, 2)   # (teacher, soft ratio, trial, n)
+    np.testing.assert_allclose(np.asarray(got.trial_risk[0, 0]), risks, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(got.risk[0, 0]), risks.mean(0), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(got.risk_stderr[0, 0]), risks.std(0, ddof=1) / np.sqrt(K), atol=1e-12)
     # A perfect teacher: the error against the ground truth equals the transfer risk.
     np.testing.assert_allclose(np.asarray(got.error), np.asarray(got.risk))
 
@@ -67,12 +67,12 @@ def test_pure_soft_transfer_risk_decays_faster():
     Measured (2-core CPU, this seed): log-log slope of R between n = 16 and 128, paired by
     trial, rho = 1: -0.55 +- 0.04, rho = 0.2: -0.33 +- 0.03."""
     gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=4)
-    cfg = dataclasses.replace(kdntk.CPU, width=32, num_epochs=256, reduction=1.0)
-    snaps = kdntk.train_teacher(gt, jax.random.key(1), config=cfg, stop_epochs=[256])
+    cfg = dataclasses.replace(kdntk.teachers.CPU, width=32, num_epochs=256, reduction=1.0)
+    snaps = kdntk.teachers.train_teacher(gt, jax.random.key(1), config=cfg, stop_epochs=[256])
     res = kdntk.transfer_risk_curve(snaps.teacher(0), kdntk.mlp(3), [16, 128], key=jax.random.key(2),
                                     num_trials=24, num_test=500, soft_ratio=[0.2, 1.0],
                                     temperature=10.0, init="zero")
-    r = np.asarray(res.trial_risk) + 0.01  # (R, K, S); offset keeps log finite for a zero count
+    r = np.asarray(res.trial_risk[0]) + 0.01  # (R, K, S); offset keeps log finite for a zero count
     slope = np.log(r[..., 1] / r[..., 0]) / np.log(8.0)
     diff = slope[1] - slope[0]
     se = diff.std(ddof=1) / np.sqrt(diff.size)

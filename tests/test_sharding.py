@@ -15,13 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from kdntk.sharding import map_trials, pad_trials, trial_mesh
+from kdntk._src.sharding import map_trials, pad_trials, trial_mesh
 
 SCRIPT = textwrap.dedent("""
     import json, sys, jax, numpy as np
     jax.config.update("jax_enable_x64", True)
     import kdntk
-    from kdntk.sharding import trial_mesh
+    from kdntk._src.sharding import trial_mesh
     assert jax.local_device_count() == 4, jax.local_devices()
     task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
     kw = dict(key=jax.random.key(1), num_trials=6, soft_ratio=[0.3, 0.9], trial_batch=3, init="prior")
@@ -54,7 +54,7 @@ def sharded_run():
 
 def test_data_inefficiency_sharded_over_4_devices_matches_one_device(sharded_run):
     (one, one_ineff), (four, four_ineff) = sharded_run["one"], sharded_run["four"]
-    assert one.shape == (2, 6, 2)
+    assert one.shape == (1, 2, 6, 2)   # (teacher, soft ratio, trial, n)
     np.testing.assert_allclose(four, one, rtol=1e-12, atol=0)
     np.testing.assert_allclose(four_ineff, one_ineff, rtol=1e-10, atol=1e-12)
 

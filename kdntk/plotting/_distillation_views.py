@@ -20,7 +20,7 @@ def plot_deviations(deviations, *, mislabeled=None, title: str | None = None):
     """phi(p^te_{y_te}) (X) vs phi(p^st_{y_te}) (Y) on train and test points, with X = Y dashed (001 Fig. 1-2).
 
     Args:
-      deviations: a :class:`kdntk.Deviations` (also usable for Fig. 23 right with C.5 logits).
+      deviations: a :class:`kdntk.nagarajan.Deviations` (also usable for Fig. 23 right with C.5 logits).
       mislabeled: optional boolean mask (N,) of training points with flipped labels, drawn in red.
       title: figure title.
 
@@ -55,7 +55,7 @@ def plot_sparsification(alpha_star, theorem, *, title: str | None = None):
 
     Args:
       alpha_star: levels, shape (A,).
-      theorem: a :class:`kdntk.SparsificationTheorem` evaluated at those levels (fields shape (A,)
+      theorem: a :class:`kdntk.nagarajan.SparsificationTheorem` evaluated at those levels (fields shape (A,)
         or (A, C) for C eigenvalue ratios, one line each).
       title: figure title.
 
@@ -83,7 +83,7 @@ def plot_eigen_trajectories(teacher, student, *, labels=("top direction", "botto
     """Trajectories projected on a top (X) and a bottom (Y) eigendirection, star at the end (001 Fig. 20).
 
     Args:
-      teacher: projections over time, shape (T, 2) (e.g. ``kdntk.weight_projections``).
+      teacher: projections over time, shape (T, 2) (e.g. ``kdntk.nagarajan.weight_projections``).
       student: the same for the student, shape (T', 2).
       labels: axis labels.
       title: figure title.
@@ -111,7 +111,7 @@ def plot_loss_switching(t, curves: Mapping[str, object], *, t_switch=None, ylabe
                         xlabel: str = "training time t", title: str | None = None):
     """A metric along training for one-hot, distillation and switched runs (001 Fig. 1b, 4).
 
-    Also draws ``kdntk.switching_gain_recovered`` fractions against switching time (``xlabel``).
+    Also draws ``kdntk.nagarajan.switching_gain_recovered`` fractions against switching time (``xlabel``).
 
     Args:
       t: times, shape (T,).

@@ -6,6 +6,7 @@ and returns a matplotlib Figure without showing it. Fig. 4 right is :func:`plot_
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -41,7 +42,7 @@ def plot_effective_logits_fig1(
     (right); solid: a correct teacher y_g = 1{z_t > 0}, dashed: a wrong one y_g = 1{z_t < 0}."""
     import jax.numpy as jnp
 
-    from kdntk.effective import effective_logits
+    from kdntk._src.effective import effective_logits
 
     z = jnp.linspace(-z_max, z_max, 401)
     correct, wrong = (z > 0).astype(z.dtype), (z <= 0).astype(z.dtype)
@@ -63,11 +64,11 @@ def plot_effective_logits_fig1(
 
 
 def plot_transfer_risk(curve, labels: Sequence[str] | None = None, *, title: str | None = None):
-    """000 Fig. 2 left: transfer risk R_n against n (log-log, one-standard-error bars), one line
-    per soft ratio of a :class:`kdntk.TransferRiskCurve` (risk of shape (R, S) or (S,))."""
+    """Ji & Zhu Fig. 2 left: transfer risk R_n against n (log-log, one-standard-error bars), one
+    line per (teacher, soft ratio) of a :class:`kdntk.TransferRiskCurve` (risk (E, R, S))."""
     n = np.asarray(curve.sample_sizes)
-    risk = np.atleast_2d(np.asarray(curve.risk))
-    err = np.atleast_2d(np.asarray(curve.risk_stderr))
+    risk = np.asarray(curve.risk).reshape(-1, n.size)
+    err = np.asarray(curve.risk_stderr).reshape(-1, n.size)
     labels = labels or [f"curve {i}" for i in range(len(risk))]
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for r, e, label in zip(risk, err, labels):
@@ -101,14 +102,17 @@ def plot_teacher_and_student_1d(x, ground_truth, teacher_logits, epochs, z_eff, 
 
 
 def plot_inefficiency_by_epoch(result, epochs, *, title: str | None = None):
-    """000 Fig. 4 middle: I(n) per teacher stopping epoch, from :func:`kdntk.inefficiency_by_epoch`
-    (fields with a leading epoch axis E) and the E stopping ``epochs``."""
-    import jax
-
-    epochs = [int(e) for e in np.asarray(epochs)]
-    curves = {f"epoch {e}": jax.tree_util.tree_map(lambda v, i=i: v[i], result)
-              for i, e in enumerate(epochs)}
+    """Ji & Zhu Fig. 4 middle: I(n) per teacher stopping epoch, from
+    :func:`kdntk.ji_zhu.inefficiency_by_epoch` (teacher axis E = epochs) and the E ``epochs``."""
+    curves = {f"epoch {int(e)}": _teacher(result, i) for i, e in enumerate(np.asarray(epochs))}
     return plot_inefficiency(curves, title=title)
+
+
+def _teacher(result, i):
+    """The result restricted to teacher i (the teacher axis kept, of length 1)."""
+    fields = {f: getattr(result, f) for f in ("inefficiency", "inefficiency_stderr", "mean_norm",
+                                              "std_norm", "norms", "next_norms")}
+    return dataclasses.replace(result, **{f: np.asarray(v)[i:i + 1] for f, v in fields.items()})
 
 
 def plot_imperfect_distillation(soft_ratios, error, stderr, *, teacher_error: float | None = None,
@@ -129,7 +133,7 @@ def plot_hard_label_projection(curve, teachers, *, xlabel: str = "teacher stoppi
                                title: str | None = None):
     """000 Fig. 5 right: <delta w_h, dw_c> (one-standard-error bars) against the teachers'
     stopping epochs or times ``teachers`` (E,), one line per sample size, from a
-    :class:`kdntk.HardLabelCurve` (:func:`kdntk.hard_label_effect_curve`)."""
+    :class:`kdntk.ji_zhu.HardLabelCurve` (:func:`kdntk.ji_zhu.hard_label_effect_curve`)."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     p, s = np.asarray(curve.projection), np.asarray(curve.projection_stderr)
     for j, n in enumerate(np.asarray(curve.sample_sizes)):
@@ -162,11 +166,12 @@ def plot_teacher_boundary(logit_fn, *, extent: float = 15.0, resolution: int = 1
 
 def plot_zero_function(comparison, *, title: str | None = None):
     """003 Fig. S6 analogue: E||dw_n||^2 of the task and E||dw_z,n||^2 of the zero function against
-    n (log-log, unnormalized), from a :class:`kdntk.ZeroFunctionComparison`."""
+    n (log-log, unnormalized), from a :class:`kdntk.ji_zhu.ZeroFunctionComparison` (its first
+    teacher)."""
     n = np.asarray(comparison.sample_sizes)
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(n, np.asarray(comparison.task_sq).mean(0), marker="o", label="task")
-    ax.plot(n, np.asarray(comparison.zero_sq).mean(0), marker="o", label="zero function")
+    ax.plot(n, np.asarray(comparison.task_sq[0]).mean(0), marker="o", label="task")
+    ax.plot(n, np.asarray(comparison.zero_sq[0]).mean(0), marker="o", label="zero function")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("sample size n")

@@ -1,6 +1,6 @@
 """Figures of linear distillation (002 Figs. 1, 3-5) and of the NTK risk bound (000 Fig. 2; 003 Fig. S7).
 
-Each function takes plain arrays (results of kdntk.linear / bounds / risk_bound) and returns a
+Each function takes plain arrays (results of kdntk.phuong_lampert.linear / bounds / risk_bound) and returns a
 matplotlib Figure without showing it.
 """
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from kdntk._checks import check_inputs, check_range
+from kdntk._src.checks import check_inputs, check_range
 
 __all__ = ["kappa_task", "kappa_reverse_cdf"]
 

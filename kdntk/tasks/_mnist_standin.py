@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from kdntk._checks import check_range
-from kdntk._random import drawn_flat
+from kdntk._src.checks import check_range
+from kdntk._src.prng import drawn_flat
 
 __all__ = ["NoisyImages", "noisy_mnist_standin"]
 

@@ -11,15 +11,19 @@ and distinct x get independent noise. That makes "the task" well defined for any
 
 from __future__ import annotations
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from kdntk._checks import check_range
+from kdntk._src.checks import check_range
+from kdntk._src.pytrees import dataclass_pytree
+
+INPUT_STD = 5.0
+"""Standard deviation of the papers' input distribution N(0, 5^2 I) (Ji & Zhu 2020, supplement S4)."""
 
 __all__ = [
+    "INPUT_STD",
     "sample_inputs",
     "GaussianMixture",
     "gaussian_mixture",
@@ -32,19 +36,6 @@ __all__ = [
     "HardLabels",
     "hard_labels",
 ]
-
-INPUT_STD = 5.0
-"""Standard deviation of the paper's input distribution N(0, 5^2 I) (003 S4)."""
-
-
-def _pytree(data_fields, meta_fields=()):
-    def wrap(cls):
-        cls = dataclasses.dataclass(frozen=True)(cls)
-        return jax.tree_util.register_dataclass(
-            cls, data_fields=list(data_fields), meta_fields=list(meta_fields)
-        )
-
-    return wrap
 
 
 def sample_inputs(key: Array, n: int, dim: int = 2, *, std: float = INPUT_STD, dtype=None):
@@ -63,7 +54,7 @@ def _point_keys(key, x):
     return jax.vmap(jax.random.fold_in, in_axes=(None, 0))(key, h)
 
 
-@_pytree(["amplitudes", "centers", "widths"])
+@dataclass_pytree(["amplitudes", "centers", "widths"])
 class GaussianMixture:
     """z(x) = sum_j A_j exp(-||x - c_j||^2 / s_j) (003 S4; Fig. 3 left).
 
@@ -115,7 +106,7 @@ def gaussian_mixture(
     return GaussianMixture(amps, centers, widths)
 
 
-@_pytree(["target", "key", "p_flip"])
+@dataclass_pytree(["target", "key", "p_flip"])
 class SignFlip:
     """z*(x) = s(x) target(x) with s(x) = -1 with probability p_flip, iid over x (Fig. 3 right)."""
 
@@ -134,7 +125,7 @@ def sign_flip(key: Array, target, p_flip: float) -> SignFlip:
     return SignFlip(target, key, jnp.asarray(p_flip, jnp.result_type(float)))
 
 
-@_pytree(["key", "scale"])
+@dataclass_pytree(["key", "scale"])
 class RandomLogits:
     """z(x) ~ N(0, scale^2) independently at each input: the hardest reference of Fig. 3."""
 
@@ -152,7 +143,7 @@ def random_logits(key: Array, scale: float = 1.0) -> RandomLogits:
     return RandomLogits(key, jnp.asarray(scale, jnp.result_type(float)))
 
 
-@_pytree([])
+@dataclass_pytree([])
 class ZeroFunction:
     """z(x) = 0: the easiest reference of Fig. 3 and S5; its dz = -z0 needs a non-zero init."""
 
@@ -165,7 +156,7 @@ def zero_function() -> ZeroFunction:
     return ZeroFunction()
 
 
-@_pytree(["target"])
+@dataclass_pytree(["target"])
 class HardLabels:
     """y(x) = 1{target(x) > 0}: ground-truth hard labels of a logit function."""
 

@@ -1,0 +1,250 @@
+"""The one validation layer: every public function checks its arguments here, at the Python
+boundary and before tracing, and reports numerical trouble through the errors defined here.
+
+Concrete (non-traced) arguments are checked eagerly and rejected with a ``ValueError`` or
+``TypeError`` that names the argument and says how to fix the call. Inside a user's
+``jax.jit`` the values are tracers and cannot be inspected: shapes are still checked (they
+are static), and :func:`error_if` attaches a host callback that raises when the compiled
+computation runs, instead of letting a wrong number through silently (docs/errors.md).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "KernelError",
+    "NumericalError",
+    "PrecisionWarning",
+    "InsufficientMemoryError",
+    "is_concrete",
+    "as_key",
+    "check_array",
+    "check_inputs",
+    "check_range",
+    "check_integer",
+    "check_choice",
+    "check_square",
+    "check_rhs",
+    "check_distillation_args",
+    "check_not_traced",
+    "broadcast_named",
+    "error_if",
+    "error_if_nonfinite",
+]
+
+
+class NumericalError(FloatingPointError):
+    """A computation produced NaN or inf, or lost its precision, where a number was expected."""
+
+
+class KernelError(NumericalError, ValueError):
+    """A kernel matrix is not numerically positive definite (Cholesky failed)."""
+
+
+class PrecisionWarning(UserWarning):
+    """A result lost much of its floating-point precision (ill-conditioned kernel)."""
+
+
+class InsufficientMemoryError(MemoryError, ValueError):
+    """A request cannot fit in the device's memory; the message gives the bytes needed."""
+
+
+def is_concrete(x) -> bool:
+    """True when ``x`` holds values (not a tracer inside jit/vmap/grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def _shape(x) -> tuple:
+    return tuple(np.shape(x)) if not hasattr(x, "shape") else tuple(x.shape)
+
+
+def as_key(key, name: str = "key"):
+    """A typed PRNG key from a typed key (``jax.random.key``) or a legacy uint32 key
+    (``jax.random.PRNGKey``): both give the same stream for the same seed.
+
+    Raises:
+      TypeError: anything else (an int seed, a batch of keys), with the fix.
+    """
+    if isinstance(key, (jax.Array, np.ndarray)):
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+            if key.shape == ():
+                return key
+        elif key.dtype == np.uint32 and key.shape == (2,):
+            return jax.random.wrap_key_data(key)
+    raise TypeError(
+        f"{name} must be one PRNG key, jax.random.key(seed) or jax.random.PRNGKey(seed); got "
+        f"{type(key).__name__} with shape {_shape(key)}. Pass e.g. {name}=jax.random.key(0)."
+    )
+
+
+def _floating(x):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def _nonfinite(x) -> bool:
+    # numpy, not jnp: inside a jit trace jnp would stage even a concrete (captured) array, and
+    # eagerly every new shape would compile a reduction.
+    return is_concrete(x) and not np.all(np.isfinite(np.asarray(x)))
+
+
+def check_array(x, name: str, *, ndim: int | None = None, min_ndim: int = 0, finite: bool = True,
+                nonempty: bool = True, dtype=None):
+    """``x`` as a floating JAX array, checked for rank, emptiness and (when concrete) NaN/inf."""
+    if isinstance(x, (str, bytes)) or callable(x) and not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array, got {type(x).__name__}.")
+    try:
+        x = _floating(x) if dtype is None else jnp.asarray(x, dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}: {err}") from None
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {x.shape}.")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}.")
+    if nonempty and x.size == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape}); pass at least one element.")
+    if finite and _nonfinite(x):
+        raise ValueError(f"{name} contains NaN or inf; remove or replace those entries.")
+    return x
+
+
+def check_inputs(x, name: str, *, ndim: int | None = None):
+    """Inputs of shape (n, *features), non-empty and finite (when concrete).
+
+    ``ndim`` pins the rank (2 for flat (n, d) inputs); by default any rank >= 2 is accepted,
+    e.g. images (n, height, width, channels).
+    """
+    return check_array(x, name, ndim=ndim, min_ndim=2 if ndim is None else 0)
+
+
+def check_range(x, name: str, *, low=None, high=None, low_open=False, high_open=False):
+    """Raise ValueError naming ``name`` if a concrete ``x`` is NaN or leaves [low, high] (or open ends)."""
+    if not is_concrete(x):
+        return
+    a = np.asarray(x)
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__}.")
+    if a.size and np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN.")
+    bad = np.zeros(a.shape, bool)
+    if low is not None:
+        bad |= (a <= low) if low_open else (a < low)
+    if high is not None:
+        bad |= (a >= high) if high_open else (a > high)
+    if bad.any():
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        interval = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        raise ValueError(f"{name} must lie in {interval}; got {a[bad].ravel()[:3].tolist()}.")
+
+
+def check_integer(value, name: str, *, low: int = 1) -> int:
+    """``value`` as a Python int >= ``low`` (bools and non-integral floats are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}.")
+    if not np.isfinite(value) or int(value) != value or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """``value`` if it is one of ``choices`` (strings), else a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}.")
+    return value
+
+
+def check_square(theta, name: str = "theta", *, ndim: int | None = None):
+    """A (..., N, N) floating matrix (``ndim=2``: exactly one (N, N) matrix), N >= 1."""
+    theta = check_array(theta, name, finite=False)
+    if theta.ndim < 2 or theta.shape[-1] != theta.shape[-2]:
+        raise ValueError(f"{name} must be a (..., N, N) square matrix, got shape {theta.shape}.")
+    if ndim is not None and theta.ndim != ndim:
+        raise ValueError(f"{name} must be a single (N, N) matrix, got shape {theta.shape}; "
+                         "call once per matrix or use jax.vmap.")
+    return theta
+
+
+def check_rhs(v, theta, name: str):
+    """A right-hand side (..., N) for the (..., N, N) ``theta``, finite, in theta's dtype."""
+    v = check_array(v, name, min_ndim=1, dtype=theta.dtype)
+    if v.shape[-1] != theta.shape[-1]:
+        raise ValueError(
+            f"{name} must have last dimension N = {theta.shape[-1]} to match theta {theta.shape}, "
+            f"got shape {v.shape}."
+        )
+    return v
+
+
+def check_distillation_args(z_t, y_g, soft_ratio, temperature) -> None:
+    """The arguments of Eq. 2-3 (Ji & Zhu): finite teacher logits, labels in [0, 1], rho in
+    [0, 1], finite T > 0. Concrete values only (tracers are checked at run time elsewhere)."""
+    if _nonfinite(z_t):
+        raise ValueError("z_t contains NaN or inf; teacher logits must be finite.")
+    check_range(y_g, "y_g", low=0.0, high=1.0)
+    check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
+    check_range(temperature, "temperature", low=0.0, low_open=True)
+    if _nonfinite(temperature):
+        raise ValueError("temperature must be finite.")
+
+
+def check_not_traced(function: str, **arrays) -> None:
+    """Sweeps run their own compiled programs, batch by batch, and read results on the host:
+    they cannot run inside a user's jax.jit / vmap / grad. Say so instead of a tracer error."""
+    for name, value in arrays.items():
+        if any(not is_concrete(leaf) for leaf in jax.tree_util.tree_leaves(value)):
+            raise TypeError(
+                f"kdntk.{function} was called with a traced {name} (inside jax.jit, vmap or grad). "
+                f"It compiles its own programs per batch of trials: call it outside jit. To trace "
+                "the per-trial maths, jit kdntk.ntk / kdntk.weight_norm_path / "
+                "kdntk.effective_logits instead."
+            )
+
+
+def broadcast_named(**arrays):
+    """The arguments broadcast to one shape in one floating dtype; a ValueError names the
+    arguments whose shapes clash."""
+    xs = [jnp.asarray(x) for x in arrays.values()]
+    dtype = jnp.result_type(*[x.dtype for x in xs], float)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.result_type(float)
+    try:
+        shape = jnp.broadcast_shapes(*[x.shape for x in xs])
+    except ValueError:
+        shapes = ", ".join(f"{k} {jnp.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"arguments must broadcast against each other; got shapes {shapes}.") from None
+    return [jnp.broadcast_to(x.astype(dtype), shape) for x in xs]
+
+
+def _raise_if(bad, *, message, error):
+    if bool(bad):
+        raise error(str(message))
+
+
+def error_if(bad, message: str, error=NumericalError) -> None:
+    """Raise ``error(message)`` where ``bad`` (a boolean scalar) is true.
+
+    Concrete: raises now. Traced (inside a user's jit/vmap): a ``jax.debug.callback`` raises when
+    the compiled computation runs; JAX surfaces it as a runtime error carrying ``message``.
+    """
+    if is_concrete(bad):
+        _raise_if(np.any(np.asarray(bad)), message=message, error=error)
+    else:
+        jax.debug.callback(functools.partial(_raise_if, message=message, error=error), jnp.any(bad))
+
+
+def error_if_nonfinite(x, message: str, error=NumericalError):
+    """Return ``x``; raise ``error(message)`` if it holds NaN or inf (now, or at run time under jit)."""
+    if is_concrete(x):
+        if _nonfinite(x):
+            raise error(message)
+    else:
+        error_if(~jnp.all(jnp.isfinite(x)), message, error)
+    return x

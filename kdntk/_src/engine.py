@@ -1,0 +1,350 @@
+"""The trial engine: the one driver of every Monte-Carlo sweep in kdntk.
+
+A sweep repeats a computation over K independent trials and reports means and standard errors.
+Every sweep (data inefficiency, transfer-risk curves, hard-label curves, early stopping, the
+zero-function comparison, and any a user writes with :func:`run_trials`) goes through
+:func:`run`, which owns what they share:
+
+- the engine arguments, validated once (:func:`sweep_arguments`), the same in every sweep;
+- PRNG keys, typed (``jax.random.key``) or legacy (``jax.random.PRNGKey``), and ONE key schedule:
+
+      trial_key_k              = jax.random.split(key, K)[k]
+      input_key_k, init_key_k  = jax.random.split(trial_key_k)
+      x_k                      = input_std * jax.random.normal(input_key_k, (N, d))
+
+  With JAX's default (partitionable) threefry, ``split(key, K)[k]`` does not depend on K and the
+  first n rows of ``normal(key, (N, d))`` do not depend on N, so trial k's first n inputs are the
+  same in every sweep called with the same key (:func:`trial_inputs` returns them);
+- the inputs: the Gaussian sampler above, explicit inputs (K, N', *features), or a sampler
+  ``sampler(key, N) -> (N, *features)`` (e.g. a finite data set drawn without replacement);
+- the dtype and its x64 scope, trial batching, devices and sharding (one process or many),
+  the memory pre-check of the whole sweep (host and device), the progress bar, non-finite
+  detection, and the Monte-Carlo statistics (:mod:`kdntk._src.montecarlo`).
+
+Each batch runs two compiled programs: ``evaluate`` (draw the inputs and apply the user's
+callables, whose outputs are checked on the host by the one callable contract of
+:mod:`kdntk._src.callables`) and ``trial`` (the analysis' maths: kernels, factorization,
+solves). The second never sees a user callable, so it compiles once per analysis and shape and is
+shared by every target of a study.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+
+from kdntk._src.checks import (
+    as_key,
+    check_array,
+    check_integer,
+    check_not_traced,
+    check_range,
+)
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_fits
+from kdntk._src.sharding import run_trials as run_on_mesh
+from kdntk._src.sharding import trial_mesh
+from kdntk.tasks import INPUT_STD
+
+__all__ = [
+    "INPUT_STD",
+    "ARGUMENTS",
+    "arguments_of",
+    "Sweep",
+    "Trials",
+    "sweep_arguments",
+    "trial_keys",
+    "trial_inputs",
+    "run",
+]
+
+
+ARGUMENTS = ("key", "num_trials", "inputs", "input_dim", "input_std", "dtype", "trial_batch",
+             "devices", "progress", "check_memory", "block_rows")
+"""The engine arguments: every sweep takes them, keyword-only, with the same meaning."""
+
+
+def arguments_of(scope: dict) -> dict:
+    """The engine arguments among a sweep's local variables (``arguments_of(locals())``)."""
+    return {name: scope[name] for name in ARGUMENTS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """The engine arguments of a sweep, validated (see :func:`sweep_arguments`)."""
+
+    key: jax.Array
+    num_trials: int
+    inputs: Any
+    input_dim: int
+    input_std: float
+    dtype: np.dtype
+    trial_batch: int
+    mesh: Mesh
+    progress: bool
+    check_memory: bool
+    block_rows: int
+
+    def precision(self):
+        """The x64 scope of the sweep: float64 work needs ``jax.enable_x64`` on."""
+        if self.dtype == np.float64:
+            return jax.enable_x64(True)
+        return contextlib.nullcontext()
+
+
+def sweep_arguments(
+    function: str,
+    *,
+    key,
+    num_trials,
+    inputs=None,
+    input_dim=2,
+    input_std=INPUT_STD,
+    dtype=jnp.float64,
+    trial_batch=8,
+    devices=None,
+    progress=False,
+    check_memory=True,
+    block_rows=DEFAULT_BLOCK_ROWS,
+    min_trials: int = 2,
+) -> Sweep:
+    """Validate the engine arguments that every sweep takes, with the same meaning everywhere.
+
+    Args:
+      function: the public sweep's name, for messages.
+      key: PRNG key, typed or legacy.
+      num_trials: K, at least ``min_trials`` (2: a standard error needs two trials).
+      inputs: None (the Gaussian sampler), explicit inputs (K, N', *features) with N' at least
+        the sweep's N, or a sampler ``sampler(key, N) -> (N, *features)``.
+      input_dim: d of the Gaussian sampler.
+      input_std: its standard deviation.
+      dtype: float64 (computed under ``jax.enable_x64``) or float32.
+      trial_batch: trials per compiled batch (rounded up to a multiple of the device count).
+      devices: devices, or a 1-D mesh from :func:`kdntk.trial_mesh`; None: ``jax.devices()``.
+      progress: show a tqdm progress bar over batches.
+      check_memory: estimate the whole sweep's memory first and raise if it cannot fit.
+      block_rows: rows per kernel block.
+    """
+    check_not_traced(function, key=key, inputs=inputs)
+    key = as_key(key)
+    num_trials = check_integer(num_trials, "num_trials", low=min_trials)
+    trial_batch = check_integer(trial_batch, "trial_batch")
+    block_rows = check_integer(block_rows, "block_rows")
+    input_dim = check_integer(input_dim, "input_dim")
+    check_range(input_std, "input_std", low=0.0, low_open=True)
+    if not np.isfinite(input_std):
+        raise ValueError(f"input_std must be finite, got {input_std!r}.")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be jnp.float64 or jnp.float32, got {dtype!r}.") from None
+    if dtype not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be jnp.float64 or jnp.float32, got {dtype}.")
+    for name, flag in (("progress", progress), ("check_memory", check_memory)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}.")
+    if inputs is not None and not callable(inputs):
+        with jax.enable_x64(dtype == np.float64):
+            inputs = check_array(inputs, "inputs", min_ndim=3, dtype=dtype)
+        if inputs.shape[0] != num_trials:
+            raise ValueError(f"inputs must hold num_trials = {num_trials} trials on its first axis, "
+                             f"got shape {inputs.shape}; pass num_trials={inputs.shape[0]}.")
+    return Sweep(key, num_trials, inputs, input_dim, float(input_std), dtype, trial_batch,
+                 trial_mesh(devices), bool(progress), bool(check_memory), block_rows)
+
+
+def trial_keys(key, num_trials: int):
+    """The key schedule: (input keys, init keys), each (K,), of trials k = 0..K-1 (module doc)."""
+    pairs = jax.vmap(jax.random.split)(jax.random.split(as_key(key), int(num_trials)))   # (K, 2)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def trial_inputs(key, num_trials: int, num_points: int, *, inputs=None, input_dim: int = 2,
+                 input_std: float = INPUT_STD, dtype=jnp.float64):
+    """The inputs (K, N, *features) that every sweep called with these arguments uses.
+
+    Args:
+      key: the sweep's PRNG key (typed or legacy).
+      num_trials: K.
+      num_points: N, the points per trial.
+      inputs: as in the sweeps: None (Gaussian), explicit (K, N', *features), or a sampler.
+      input_dim: d of the Gaussian sampler.
+      input_std: its standard deviation.
+      dtype: float64 or float32.
+
+    Example:
+      >>> import jax, kdntk
+      >>> x = kdntk.trial_inputs(jax.random.key(0), 3, 5)
+      >>> x.shape, bool((x[:, :2] == kdntk.trial_inputs(jax.random.key(0), 3, 2)).all())
+      ((3, 5, 2), True)
+    """
+    sweep = sweep_arguments("trial_inputs", key=key, num_trials=num_trials, inputs=inputs,
+                            input_dim=input_dim, input_std=input_std, dtype=dtype, min_trials=1)
+    num_points = check_integer(num_points, "num_points")
+    _check_explicit(sweep, num_points)
+    with sweep.precision():
+        input_keys, _ = trial_keys(sweep.key, sweep.num_trials)
+        return _draw(_Source.of(sweep), input_keys, sweep.inputs, num_points)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """Where a trial's inputs come from (hashable: a static argument of the compiled programs)."""
+
+    kind: str              # "gaussian", "explicit" or "sampler"
+    sampler: Callable | None
+    input_dim: int
+    input_std: float
+    dtype: Any
+
+    @staticmethod
+    def of(sweep: Sweep) -> _Source:
+        if sweep.inputs is None:
+            return _Source("gaussian", None, sweep.input_dim, sweep.input_std, sweep.dtype)
+        if callable(sweep.inputs):
+            return _Source("sampler", sweep.inputs, 0, 0.0, sweep.dtype)
+        return _Source("explicit", None, 0, 0.0, sweep.dtype)
+
+
+def _draw(source: _Source, input_keys, explicit, n: int):
+    """Inputs of a stack of trials: (K, n, *features)."""
+    if source.kind == "explicit":
+        return explicit[:, :n]
+    if source.kind == "gaussian":
+        return jax.vmap(lambda k: source.input_std * jax.random.normal(
+            k, (n, source.input_dim), source.dtype))(input_keys)
+    x = jax.vmap(lambda k: source.sampler(k, n))(input_keys)
+    if x.ndim < 3 or x.shape[1] != n:
+        raise ValueError(f"the inputs sampler must return (N, *features) = ({n}, ...) for "
+                         f"sampler(key, {n}), got shape {x.shape[1:]}.")
+    return x.astype(source.dtype)
+
+
+class Trials(NamedTuple):
+    """What :func:`run` returns: every trial's outputs and evaluated callables (numpy, K first)."""
+
+    outputs: Any
+    evaluated: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stage:
+    """A per-trial function mapped over a stack of trials (hashable: compiled once per function)."""
+
+    fn: Callable
+    source: _Source | None = None
+    num_points: int = 0
+
+    def __call__(self, stacked, *args):
+        if self.source is None:                         # the trial program
+            return jax.lax.map(lambda t: self.fn(*t, *args), stacked)
+        keys, explicit = stacked                         # the evaluate program
+        x = _draw(self.source, keys, explicit, self.num_points)
+        return x, jax.lax.map(lambda xi: self.fn(xi, *args), x)
+
+
+def _nothing(x):
+    return ()
+
+
+def _check_explicit(sweep: Sweep, num_points: int) -> None:
+    if sweep.inputs is not None and not callable(sweep.inputs) and sweep.inputs.shape[1] < num_points:
+        raise ValueError(
+            f"inputs has {sweep.inputs.shape[1]} points per trial (shape {sweep.inputs.shape}); "
+            f"this sweep needs at least N = {num_points}.")
+
+
+def run(
+    sweep: Sweep,
+    trial: Callable,
+    *,
+    num_points: int,
+    args: tuple = (),
+    evaluate: Callable = _nothing,
+    evaluate_args: tuple = (),
+    check_evaluated: Callable | None = None,
+    trial_bytes: int = 0,
+    failure: Callable[[list], Exception] | None = None,
+    name: str = "sweep",
+) -> Trials:
+    """Run ``trial`` over the sweep's K trials, batch by batch, on the sweep's devices.
+
+    Call inside ``sweep.precision()``.
+
+    Args:
+      sweep: validated engine arguments.
+      trial: ``trial(x, init_key, evaluated, *args) -> pytree`` of one trial's outputs, pure
+        and traceable; a module-level function (compilations are cached on it).
+      num_points: N, the inputs drawn per trial.
+      args: passed whole to every trial; array leaves traced, other leaves static (hashable).
+      evaluate: ``evaluate(x, *evaluate_args) -> pytree``: the user's callables on one trial's
+        inputs (targets, labels), compiled in their own small program.
+      evaluate_args: its arguments (the callables themselves, hashable, and arrays).
+      check_evaluated: ``check_evaluated(evaluated)`` on the host (numpy, K first): the callable
+        contract's value checks; raises a ValueError naming the callable.
+      trial_bytes: device bytes of one trial's working set (the analysis' memory model).
+      failure: ``failure(bad_trials) -> Exception`` raised when a trial's outputs are not finite.
+      name: the sweep's name, for messages and the progress bar.
+
+    Returns:
+      :class:`Trials` with numpy arrays whose first axis is the K trials.
+    """
+    _check_explicit(sweep, num_points)
+    source = _Source.of(sweep)
+    k, mesh = sweep.num_trials, sweep.mesh
+    num_dev = mesh.devices.size
+    batch = -(-min(sweep.trial_batch, k) // num_dev) * num_dev   # a multiple of the device count
+    input_keys, init_keys = trial_keys(sweep.key, k)
+    explicit = sweep.inputs if source.kind == "explicit" else jnp.zeros((k, 0))
+    draw = _Stage(evaluate, source, num_points)
+    core = _Stage(trial)
+    if sweep.check_memory:
+        _check_sweep_memory(sweep, draw, core, batch // num_dev, num_points, args,
+                            evaluate_args, trial_bytes, explicit, name)
+    starts = range(0, k, batch)
+    if sweep.progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc=name, unit="batch")
+    outputs, evaluated = [], []
+    for i in starts:
+        part = slice(i, i + batch)
+        x, ev = run_on_mesh(draw, mesh, (input_keys[part], explicit[part]), *evaluate_args)
+        if check_evaluated is not None:
+            check_evaluated(ev)
+        outputs.append(run_on_mesh(core, mesh, (x, init_keys[part], ev), *args))
+        evaluated.append(ev)
+    outputs = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *outputs)
+    evaluated = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *evaluated)
+    if failure is not None:
+        bad = np.zeros(k, bool)
+        for leaf in jax.tree_util.tree_leaves(outputs):
+            bad |= ~np.isfinite(leaf.reshape(k, -1)).all(axis=1)
+        if bad.any():
+            raise failure(np.flatnonzero(bad)[:8].tolist())
+    return Trials(outputs, evaluated)
+
+
+def _check_sweep_memory(sweep, draw, core, trials_per_device, num_points, args, evaluate_args,
+                        trial_bytes, explicit, name):
+    """Raise InsufficientMemoryError before allocating if the whole sweep cannot fit: the host
+    holds every trial's outputs, a device one batch's inputs, outputs and one trial's work."""
+    one = (sweep.key[None], explicit[:1])
+    x, ev = jax.eval_shape(lambda s: draw(s, *evaluate_args), one)
+    out = jax.eval_shape(lambda s: core(s, *args), (x, sweep.key[None], ev))
+
+    def nbytes(tree):
+        return sum(leaf.size * np.dtype(leaf.dtype).itemsize for leaf in jax.tree_util.tree_leaves(tree))
+
+    per_trial = nbytes(out) + nbytes(ev)
+    host = sweep.num_trials * (per_trial + 16)      # + the two keys of each trial
+    check_fits(host, jax.local_devices(backend="cpu")[0],
+               what=f"{name}'s results for num_trials = {sweep.num_trials:,} trials on the host")
+    device = trials_per_device * (per_trial + nbytes(x)) + int(trial_bytes)
+    check_fits(device, sweep.mesh.devices.flat[0],
+               what=f"{name} (N = {num_points}, {trials_per_device} trials per device per batch)")

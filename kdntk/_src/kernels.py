@@ -1,0 +1,148 @@
+"""Kernel matrices: closed-form infinite-width NTK / NNGP and the empirical NTK of finite networks.
+
+The closed-form kernels come from neural-tangents' ``kernel_fn`` (loaded by kdntk's private loader; the layers are public as :mod:`kdntk.stax`),
+evaluated in blocks of rows so that peak memory is the (n1, n2) result plus one block's
+workspace. The empirical NTK is phi(x1)^T phi(x2) with phi(x) = d f(x; w0) / d w (000 Eq. 4),
+computed in plain JAX by Jacobian contraction, for any apply function (stax or flax).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from kdntk._src.checks import check_inputs, check_integer
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_kernel_fits
+from kdntk._src.networks import Network, as_network
+
+__all__ = ["ntk", "nngp", "empirical_ntk", "blocked_kernel"]
+
+
+@functools.partial(jax.jit, static_argnames=("net", "get", "block_rows"))
+def blocked_kernel(net: Network, x1, x2, get, block_rows: int):
+    """Closed-form kernel(s) ``get`` ("ntk", "nngp" or a tuple) of ``net``, (n1, n2) each, computed
+    in equal blocks of at most ``block_rows`` rows of x1 (unchecked inputs; traceable)."""
+    n1 = x1.shape[0]
+    num_blocks = math.ceil(n1 / block_rows)
+    block_rows = math.ceil(n1 / num_blocks)  # equal blocks: at most num_blocks - 1 padded rows
+    pad = num_blocks * block_rows - n1
+    # Pad with copies of the last row: valid inputs, dropped after the map.
+    x1p = jnp.concatenate([x1, jnp.repeat(x1[-1:], pad, axis=0)], axis=0) if pad else x1
+    blocks = x1p.reshape(num_blocks, block_rows, *x1.shape[1:])
+    out = jax.lax.map(lambda b: net.kernel_fn(b, x2, get), blocks)
+    for k in jax.tree_util.tree_leaves(out):
+        if k.shape != (num_blocks, block_rows, x2.shape[0]):
+            raise ValueError(
+                f"net's kernel_fn returned a kernel of shape {k.shape[1:]} for inputs of shape "
+                f"{blocks.shape[1:]} and {x2.shape}, not (rows, columns): the network must end in a "
+                "readout to logits, e.g. stax.Flatten() or stax.GlobalAvgPool() then stax.Dense(1)."
+            )
+    return jax.tree_util.tree_map(
+        lambda k: k.reshape(num_blocks * block_rows, x2.shape[0])[:n1], out)
+
+
+def _kernel(net, x1, x2, get, block_rows):
+    net = as_network(net)
+    x1 = check_inputs(x1, "x1")
+    if x2 is not None:
+        x2 = check_inputs(x2, "x2")
+        if x1.shape[1:] != x2.shape[1:]:
+            raise ValueError(f"x1 and x2 must have the same feature shape, got {x1.shape} and {x2.shape}.")
+        dtype = jnp.result_type(x1.dtype, x2.dtype)
+        x1, x2 = x1.astype(dtype), x2.astype(dtype)
+    block_rows = check_integer(block_rows, "block_rows")
+    n2 = x1.shape[0] if x2 is None else x2.shape[0]
+    check_kernel_fits(net, x1.shape[0], n2, x1.dtype, block_rows)
+    return blocked_kernel(net, x1, x1 if x2 is None else x2, get, min(block_rows, x1.shape[0]))
+
+
+def ntk(
+    net: Network,
+    x1: Float[Array, "n1 d"],
+    x2: Float[Array, "n2 d"] | None = None,
+    *,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Float[Array, "n1 n2"]:
+    """Closed-form infinite-width NTK Theta(x1, x2) of ``net`` (000 Eq. 4, Theta = phi^T phi).
+
+    Args:
+      net: a :class:`kdntk.Network`, e.g. ``kdntk.mlp(3)``.
+      x1: inputs, shape (n1, d).
+      x2: inputs, shape (n2, d); ``None`` means ``x1`` (the Gram matrix Theta(X, X)).
+      block_rows: rows of x1 per block; peak memory is the result plus one block's workspace.
+
+    Returns:
+      The (n1, n2) kernel matrix, in the dtype of the inputs.
+
+    Raises:
+      ValueError: inputs that are not 2-D, contain NaN/inf, or differ in feature dimension.
+
+    Example:
+      >>> import kdntk, jax.numpy as jnp
+      >>> kdntk.ntk(kdntk.mlp(3), jnp.eye(2)).shape
+      (2, 2)
+    """
+    return _kernel(net, x1, x2, "ntk", block_rows)
+
+
+def nngp(
+    net: Network,
+    x1: Float[Array, "n1 d"],
+    x2: Float[Array, "n2 d"] | None = None,
+    *,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> Float[Array, "n1 n2"]:
+    """Closed-form NNGP kernel K(x1, x2): the covariance of f(x; w0) at initialization.
+
+    Same arguments and shapes as :func:`ntk`. The student's initial logits z0 = f(X; w0) of an
+    infinitely wide network are distributed as N(0, K(X, X)).
+    """
+    return _kernel(net, x1, x2, "nngp", block_rows)
+
+
+def empirical_ntk(
+    apply_fn: Callable[[Any, Array], Array],
+    params: Any,
+    x1: Float[Array, "n1 d"],
+    x2: Float[Array, "n2 d"] | None = None,
+) -> Float[Array, "n1 n2"]:
+    """Finite-width NTK phi(x1)^T phi(x2), phi(x) = d f(x; w) / d w at ``params``.
+
+    Computed by contracting the Jacobians of the scalar output with respect to every parameter
+    leaf; works for any JAX apply function: a neural-tangents ``apply_fn``, a flax module's
+    ``apply`` with its variables, or a plain function of a parameter pytree.
+
+    Args:
+      apply_fn: ``apply_fn(params, x) -> (n,)`` or ``(n, 1)`` outputs.
+      params: the parameter pytree w at which the Jacobian is taken.
+      x1: inputs, shape (n1, d).
+      x2: inputs, shape (n2, d); ``None`` means ``x1``.
+
+    Returns:
+      The (n1, n2) empirical kernel. Memory is (n1 + n2) x (number of parameters).
+
+    Example:
+      >>> import jax, kdntk, jax.numpy as jnp
+      >>> net = kdntk.mlp(1, width=64)
+      >>> _, params = net.init_fn(jax.random.key(0), (-1, 2))
+      >>> kdntk.empirical_ntk(net.apply_fn, params, jnp.ones((3, 2))).shape
+      (3, 3)
+    """
+    x1 = check_inputs(x1, "x1")
+    x2 = x1 if x2 is None else check_inputs(x2, "x2")
+    return _empirical_ntk(apply_fn, params, x1, x2)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _empirical_ntk(apply_fn, params, x1, x2):
+    def jacobian(x):
+        flat = jax.jacrev(lambda p: apply_fn(p, x).reshape(x.shape[0]))(params)
+        return [leaf.reshape(x.shape[0], -1) for leaf in jax.tree_util.tree_leaves(flat)]
+
+    j1, j2 = jacobian(x1), jacobian(x2)
+    return sum(a @ b.T for a, b in zip(j1, j2))

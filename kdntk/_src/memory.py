@@ -1,0 +1,167 @@
+"""Memory model of kdntk's kernel and data-inefficiency programs, and an early fit check.
+
+Peak memory, in elements of the compute dtype (validated against XLA's memory analysis of the
+compiled programs in tests/test_memory.py):
+
+    kernel(n1, n2):     K * n1 n2  +  (2 L + 2) b n2          (K kernels returned, L layers,
+                                                              b = block_rows: one row block's
+                                                              neural-tangents workspace)
+    one trial (N):      2 N^2  (NNGP and Theta; the Cholesky factor reuses a buffer)
+                        + kernel workspace (2 L + 2) b N
+                        + 3 R N  (effective logits, dz, triangular solve; R right-hand sides)
+                        + 2 N^2                       if init == "prior"  (eigh of the NNGP)
+                        + 1.75 P + 2 N m               if init == "network" (P parameters of
+                                                              the width-m student, activations)
+    a batch:            one trial (trials run sequentially) + K R N for the stacked outputs.
+
+:func:`check_fits` compares a need with the device's memory (``memory_stats()["bytes_limit"]``
+on accelerators, available RAM on CPU) and raises :class:`InsufficientMemoryError` with the
+bytes needed before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+
+from kdntk._src.checks import InsufficientMemoryError
+
+__all__ = [
+    "InsufficientMemoryError",
+    "kernel_bytes",
+    "data_inefficiency_bytes",
+    "device_memory_bytes",
+    "check_fits",
+    "check_kernel_fits",
+    "depth_width",
+    "DEFAULT_BLOCK_ROWS",
+]
+
+_DEFAULT_DEPTH = 5  # workspace assumed for networks without an ("mlp", depth, width, ...) spec
+_DEFAULT_WIDTH = 1024
+
+
+DEFAULT_BLOCK_ROWS = 4096
+"""Most rows per kernel block (blocks are made equal, so padding stays below one row per block).
+Blocks run one after another in ``lax.map``, and XLA:CPU runs a loop body on one thread: on the
+2-core CI machine a 2048 x 2048 depth-3 NTK took 0.43 s in blocks of 256-1024 rows and 0.23 s in
+one block, the time of neural-tangents' whole-matrix ``kernel_fn``; at N = 4096, two blocks of
+2048 took 1.7x the whole matrix (docs/benchmarks.md). Kernels up to 4096 rows are therefore one
+block; a block's workspace is (2 L + 2) * block_rows * n2 elements
+(:func:`kernel_bytes`), 1.6 GB for depth 5, n2 = 4096 in float64, 13 GB for
+n2 = 32768 on an accelerator. Pass a smaller ``block_rows`` to bound memory harder."""
+
+
+def _itemsize(dtype) -> int:
+    return np.dtype(dtype).itemsize
+
+
+def depth_width(net):
+    spec = getattr(net, "spec", ()) or ()
+    if len(spec) >= 3 and spec[0] == "mlp":
+        return int(spec[1]), int(spec[2])
+    return _DEFAULT_DEPTH, _DEFAULT_WIDTH
+
+
+def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = DEFAULT_BLOCK_ROWS,
+                 depth: int = _DEFAULT_DEPTH, num_kernels: int = 1) -> int:
+    """Peak bytes of a blocked closed-form kernel evaluation: result + one block's workspace.
+
+    Args:
+      n1: rows of the kernel.
+      n2: columns of the kernel.
+      dtype: compute dtype.
+      block_rows: rows per block (b).
+      depth: hidden layers L of the MLP (workspace (2 L + 2) b n2 elements).
+      num_kernels: kernels returned together (2 for NNGP and NTK).
+
+    Returns:
+      Bytes, an int.
+    """
+    b = min(int(block_rows), int(n1))
+    return _itemsize(dtype) * (num_kernels * n1 * n2 + (2 * depth + 2) * b * n2)
+
+
+def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int = 1,
+                            block_rows: int = DEFAULT_BLOCK_ROWS, dtype=np.float64, init: str = "network",
+                            depth: int = 3, width: int = 1024, input_dim: int = 2) -> int:
+    """Peak bytes of one device's batch of :func:`kdntk.data_inefficiency` (module formula).
+
+    Args:
+      n: N = max(sample_sizes) + 1, the kernel size.
+      trials_per_device: trials in one device's share of a batch (they run sequentially).
+      num_rhs: R, the number of (soft ratio, temperature) pairs sharing each factorization.
+      block_rows: kernel rows per block.
+      dtype: compute dtype.
+      init: "network", "prior" or "zero" (see data_inefficiency).
+      depth: the student MLP's hidden layers L.
+      width: its hidden width m.
+      input_dim: the input dimension d.
+
+    Returns:
+      Bytes, an int.
+    """
+    b = min(int(block_rows), int(n))
+    elems = 2 * n * n + (2 * depth + 2) * b * n + 3 * num_rhs * n
+    if init == "prior":
+        elems += 2 * n * n
+    elif init == "network":
+        params = input_dim * width + (depth - 1) * width * width + width + depth * width + 1
+        elems += int(1.75 * params) + 2 * n * width
+    elems += trials_per_device * (num_rhs * n + n * input_dim)
+    return _itemsize(dtype) * int(elems)
+
+
+def device_memory_bytes(device: jax.Device | None = None) -> int | None:
+    """Memory available to ``device``: its allocator limit minus bytes in use (accelerators), or
+    the host's available RAM (CPU). ``None`` when unknown."""
+    device = jax.local_devices()[0] if device is None else device
+    try:
+        stats = device.memory_stats()
+    except Exception:  # noqa: BLE001  (backends without memory stats)
+        stats = None
+    if stats and "bytes_limit" in stats:
+        return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(nbytes: int, device: jax.Device | None = None, *, what: str = "request",
+               available: int | None = None) -> None:
+    """Raise :class:`InsufficientMemoryError` if ``nbytes`` exceed the device's memory.
+
+    Args:
+      nbytes: estimated peak bytes.
+      device: the device (default: the first local one).
+      what: a description for the message.
+      available: override the available bytes (for tests and for budgets below the device's).
+
+    Raises:
+      InsufficientMemoryError: with the bytes needed and available, and what to reduce.
+    """
+    avail = device_memory_bytes(device) if available is None else int(available)
+    if avail is not None and nbytes > avail:
+        raise InsufficientMemoryError(
+            f"{what} needs about {nbytes:,} bytes ({nbytes / 2**30:.2f} GiB) on "
+            f"{device or jax.local_devices()[0]}, but only {avail:,} bytes "
+            f"({avail / 2**30:.2f} GiB) are available. Reduce N or trial_batch, use more "
+            "devices, or use float32."
+        )
+
+
+def check_kernel_fits(net, n1: int, n2: int, dtype, block_rows: int) -> None:
+    """Raise :class:`InsufficientMemoryError` if an (n1, n2) kernel of ``net`` cannot fit."""
+    depth, _ = depth_width(net)
+    need = kernel_bytes(n1, n2, dtype=dtype, block_rows=block_rows, depth=depth)
+    check_fits(need, what=f"an ({n1}, {n2}) {np.dtype(dtype).name} kernel")

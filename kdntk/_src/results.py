@@ -1,0 +1,68 @@
+"""Sweep results: frozen dataclasses (JAX pytrees) with fixed-rank fields and table export.
+
+Every field of a result has the same axes whatever the arguments' ranks were (a scalar
+``soft_ratio`` still gives a soft-ratio axis of length 1), so code that reads a result never
+depends on how it was called. :meth:`Result.to_dict` flattens the table fields into long-format
+columns (one row per table cell, with its coordinates), which :meth:`Result.to_csv` writes and
+:meth:`Result.to_dataframe` hands to pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from typing import ClassVar
+
+import jax
+import numpy as np
+
+__all__ = ["Result", "result"]
+
+
+def result(cls):
+    """Decorator: ``cls`` as a frozen dataclass registered as a pytree (every field is data)."""
+    cls = dataclasses.dataclass(frozen=True)(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    return jax.tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
+
+
+class Result:
+    """Base class of sweep results.
+
+    Subclasses list in ``TABLE`` the fields that share one shape, and give in
+    :meth:`coordinates` the coordinate of every cell of that shape (one array per column).
+    """
+
+    TABLE: ClassVar[tuple[str, ...]] = ()
+
+    def coordinates(self) -> dict[str, np.ndarray]:
+        """Coordinate columns, each of the table shape (subclasses)."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """Long-format table: one row per cell of the ``TABLE`` fields, coordinates first."""
+        shape = np.shape(getattr(self, self.TABLE[0]))
+        out = {name: np.broadcast_to(v, shape).reshape(-1) for name, v in self.coordinates().items()}
+        for field in self.TABLE:
+            values = np.asarray(getattr(self, field))
+            if values.shape != shape:
+                raise AssertionError(f"{field} has shape {values.shape}, not the table's {shape}")
+            out[field] = values.reshape(-1)
+        return out
+
+    def to_csv(self, path) -> None:
+        """Write :meth:`to_dict` as a CSV file with a header row."""
+        table = self.to_dict()
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(table)
+            writer.writerows(zip(*[v.tolist() for v in table.values()]))
+
+    def to_dataframe(self):
+        """:meth:`to_dict` as a pandas DataFrame (pandas is not a kdntk dependency)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe needs pandas (pip install pandas); to_dict() and "
+                              "to_csv() need nothing.") from None
+        return pd.DataFrame(self.to_dict())

@@ -1,0 +1,158 @@
+"""What the linearized student is trained to: teacher outputs, effective logits, initial logits.
+
+The converged wide student reaches the effective logits z_eff(r z_t(x), y_g(x); rho, T) at its
+training points (Ji & Zhu, NeurIPS 2020, Eq. 3) starting from its initial logits z0 (Eq. 4), so
+every analysis solves with the logit changes dz = z_eff - z0. These pieces are shared by the
+sweeps (data inefficiency, transfer risk) and by :func:`student_logit_changes`.
+
+Shapes: a teacher stack of E teachers gives z_t of shape (E, n) (E = 1 for a plain target);
+soft ratios and temperatures broadcast to R pairs; dz has shape (E, R, n).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from kdntk._src import callables
+from kdntk._src.checks import (
+    as_key,
+    check_array,
+    check_choice,
+    check_distillation_args,
+    check_inputs,
+    check_range,
+)
+from kdntk._src.effective import solve_effective
+from kdntk._src.kernels import blocked_kernel
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS
+from kdntk._src.networks import Network, as_network
+from kdntk._src.solve import cholesky_factor
+
+__all__ = [
+    "INITS",
+    "PRIOR_JITTER",
+    "hyperparameters",
+    "teacher_outputs",
+    "check_teacher_outputs",
+    "initial_logits",
+    "logit_changes",
+    "student_logit_changes",
+]
+
+INITS = ("network", "prior", "zero")
+"""The student's initial function: a finite-width draw of the network, an NNGP sample (its
+infinite-width limit), or zero (the bias-free student of Ji & Zhu Sec. 3)."""
+
+PRIOR_JITTER = 1e-10
+"""Relative diagonal jitter for sampling the NNGP prior z0 ~ N(0, K) (init="prior")."""
+
+
+def hyperparameters(soft_ratio, temperature, reduction, init, dtype):
+    """Validated (rho, T) as 1-D arrays of R pairs, the reduction factor and ``init``."""
+    check_distillation_args(0.0, 0.5, soft_ratio, temperature)
+    check_range(reduction, "reduction", low=0.0, low_open=True)
+    check_choice(init, "init", INITS)
+    if np.ndim(soft_ratio) > 1 or np.ndim(temperature) > 1:
+        raise ValueError(f"soft_ratio and temperature must be scalars or 1-D arrays, got shapes "
+                         f"{np.shape(soft_ratio)} and {np.shape(temperature)}.")
+    if np.ndim(reduction) != 0:
+        raise ValueError(f"reduction must be a scalar, got shape {np.shape(reduction)}.")
+    rho = check_array(soft_ratio, "soft_ratio", dtype=dtype)
+    T = check_array(temperature, "temperature", dtype=dtype)
+    try:
+        rho, T = jnp.broadcast_arrays(jnp.atleast_1d(rho), jnp.atleast_1d(T))
+    except ValueError:
+        raise ValueError(f"soft_ratio and temperature must broadcast against each other, got shapes "
+                         f"{np.shape(soft_ratio)} and {np.shape(temperature)}.") from None
+    return rho, T, jnp.asarray(reduction, dtype)
+
+
+def teacher_outputs(x, target, labels, reduction):
+    """Teacher logits r z_t(x) and labels y_g(x) (default 1{z_t > 0}), both (E, n)."""
+    z_t = reduction * callables.call(target, x, "target")
+    z_t = z_t.reshape(-1, x.shape[0])
+    y_g = (z_t > 0).astype(x.dtype) if labels is None else callables.call(labels, x, "labels")
+    return z_t, jnp.broadcast_to(y_g, z_t.shape)
+
+
+def check_teacher_outputs(evaluated, labels) -> None:
+    """Host check of the evaluated (z_t, y_g): finite logits, labels in [0, 1]."""
+    z_t, y_g = evaluated
+    callables.check_values(z_t, "target")
+    if labels is not None:
+        callables.check_values(y_g, "labels", labels=True)
+
+
+def initial_logits(net, x, key, init, nngp=None):
+    """z0(x), shape (n,): "network" (finite draw of ``net`` from ``key``), "prior" or "zero"."""
+    if init == "zero":
+        return jnp.zeros(x.shape[:1], x.dtype)
+    if init == "network":
+        _, params = net.init_fn(key, x.shape)
+        return callables.call(lambda v: net.apply_fn(params, v), x, "the network's apply_fn")
+    if nngp is None:
+        nngp = blocked_kernel(net, x, x, "nngp", min(DEFAULT_BLOCK_ROWS, x.shape[0]))
+    # K is positive semi-definite and often numerically singular: sample N(0, K + delta I) with
+    # delta = PRIOR_JITTER * mean(diag K), the usual Gaussian-process remedy. The extra white
+    # noise adds about delta * tr(Theta_n^-1) to ||dw_n||^2, negligible unless Theta itself is
+    # near-singular (which cholesky() reports). Cholesky is ~20x cheaper than eigh on CPU.
+    jitter = max(PRIOR_JITTER, 100 * x.shape[0] * float(jnp.finfo(x.dtype).eps))
+    L = cholesky_factor(nngp, jnp.asarray(jitter, x.dtype))
+    return L @ jax.random.normal(key, x.shape[:1], x.dtype)
+
+
+def logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp=None):
+    """dz = z_eff(z_t, y_g; rho, T) - z0 of shape (E, R, n) for z_t, y_g (E, n) and rho, T (R,)."""
+    z_eff = solve_effective(z_t[:, None, :], y_g[:, None, :], rho[None, :, None], T[None, :, None])
+    return z_eff - initial_logits(net, x, key, init, nngp)[None, None, :]
+
+
+def student_logit_changes(
+    target: Callable[[Array], Array],
+    net: Network,
+    x: Float[Array, "n *features"],
+    key: Array,
+    *,
+    labels: Callable[[Array], Array] | None = None,
+    soft_ratio=1.0,
+    temperature=1.0,
+    reduction=1.0,
+    init: str = "network",
+) -> Float[Array, "E R n"]:
+    """dz = z_eff(r z_t(x), y_g(x); rho, T) - z0(x): the student's target logit changes (Eq. 3-4).
+
+    Args:
+      target: teacher logits, inputs (n, *features) -> (n,) or (n, 1) (or a teacher stack).
+      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      x: inputs, (n, *features).
+      key: PRNG key of the initialization (typed or legacy).
+      labels: ground-truth labels in [0, 1], default 1{z_t > 0}.
+      soft_ratio: rho in [0, 1], scalar or 1-D.
+      temperature: T > 0, scalar or 1-D (broadcast against ``soft_ratio``: R pairs).
+      reduction: the reduction factor r of the teacher's logits.
+      init: "network", "prior" or "zero" (see :data:`INITS`).
+
+    Returns:
+      dz of shape (E, R, n): E teachers (1 for a plain target), R (rho, T) pairs.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, kdntk
+      >>> x = jnp.array([[1.0, 0.0], [0.0, 2.0]])
+      >>> dz = kdntk.student_logit_changes(lambda v: v[:, 0] - 0.5, kdntk.mlp(2), x,
+      ...                                  jax.random.key(0), soft_ratio=[1.0, 0.5], init="zero")
+      >>> dz.shape, float(dz[0, 0, 0])
+      ((1, 2, 2), 0.5)
+    """
+    net = as_network(net)
+    x = check_inputs(x, "x")
+    key = as_key(key)
+    rho, T, r = hyperparameters(soft_ratio, temperature, reduction, init, x.dtype)
+    z_t, y_g = teacher_outputs(x, target, labels, r)
+    check_teacher_outputs((z_t, y_g), labels)
+    return logit_changes(net, x, key, z_t, y_g, rho, T, init)
+

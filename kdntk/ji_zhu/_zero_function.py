@@ -1,0 +1,138 @@
+"""Fitting the zero function versus fitting a task (003 S5, 000 Sec. 3 and Fig. 3).
+
+000 Sec. 3 drops the "zero weight change" dw_z, the weight change that makes the linearized student
+output zero (target logit change dz = -f(x; w0), the initial function), because "fitting the zero
+function is far easier" than the task: ||dw_z||^2 << ||dw*||^2. kdntk measures both from ONE
+all-prefix path per trial: the target is stacked as (z_t(x), 0), so with the same inputs and the
+same initial logits z0 the two rows give
+
+    ||dw_n||^2   = (z_t - z0)^T Theta_n^-1 (z_t - z0)     (the student fitting the task from w0),
+    ||dw_z,n||^2 = z0^T Theta_n^-1 z0                     (fitting the zero function from w0),
+
+for every n = 1..N. For the infinite-width initial function z0 ~ N(0, K) (init="prior"),
+E||dw_z,n||^2 = tr(Theta_n^-1 K_n) exactly (K: the NNGP kernel), the closed form the tests use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from kdntk._src import callables, engine
+from kdntk._src.checks import check_choice
+from kdntk._src.inefficiency import data_inefficiency
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS
+from kdntk._src.montecarlo import log_mean_ratio
+from kdntk._src.results import Result, result
+from kdntk._src.networks import Network
+from kdntk._src.pytrees import dataclass_pytree
+
+__all__ = ["ZeroFunctionComparison", "zero_function_comparison"]
+
+
+@dataclass_pytree(["target"])
+class _WithZero:
+    """(target(x), 0): a task and the zero function as one teacher stack of two."""
+
+    target: object
+
+    @property
+    def stack_shape(self):
+        return (2,) + callables.stack_shape(self.target)
+
+    def __call__(self, x):
+        z = callables.call(self.target, x, "target")
+        return jnp.stack([z, jnp.zeros_like(z)])
+
+
+@result
+class ZeroFunctionComparison(Result):
+    """Result of :func:`zero_function_comparison`; E teachers (1 for a plain target), K trials,
+    S sample sizes.
+
+    Attributes:
+      sample_sizes: n, shape (S,).
+      task_sq: ||dw_n||^2 of every trial (student fitting the task from w0), shape (E, K, S).
+      zero_sq: ||dw_z,n||^2 of every trial (fitting the zero function from w0), shape (E, K, S).
+      log_ratio: ln(E||dw_z,n||^2 / E||dw_n||^2) per n, shape (E, S).
+      log_ratio_stderr: its paired (delta-method) standard error, shape (E, S).
+    """
+
+    sample_sizes: Int[Array, " S"]
+    task_sq: Float[Array, "E K S"]
+    zero_sq: Float[Array, "E K S"]
+    log_ratio: Float[Array, "E S"]
+    log_ratio_stderr: Float[Array, "E S"]
+
+    TABLE = ("log_ratio", "log_ratio_stderr")
+
+    def coordinates(self):
+        e = np.shape(self.log_ratio)[0]
+        return {"teacher": np.arange(e)[:, None], "n": np.asarray(self.sample_sizes)[None, :]}
+
+
+def zero_function_comparison(
+    target: Callable[[Array], Array],
+    net: Network,
+    sample_sizes,
+    *,
+    key: Array,
+    num_trials: int = 20,
+    init: str = "prior",
+    reduction: float = 1.0,
+    inputs: Any = None,
+    input_dim: int = 2,
+    input_std: float = engine.INPUT_STD,
+    dtype: Any = jnp.float64,
+    trial_batch: int = 8,
+    devices=None,
+    progress: bool = False,
+    check_memory: bool = True,
+    block_rows: int = DEFAULT_BLOCK_ROWS,
+) -> ZeroFunctionComparison:
+    """||dw_z,n||^2 (zero function) against ||dw_n||^2 (the task) for every n (003 S5), paired.
+
+    Pure soft distillation (rho = 1): the student fits z_t = reduction * target(x) from its
+    initial logits z0 (``init``: "prior" = NNGP sample, "network" = finite-width draw).
+
+    Engine arguments (``key`` ... ``block_rows``): the same in every sweep (docs/engine.md).
+
+    Args:
+      target: teacher logits, inputs (n, *features) -> (n,) or (n, 1), or a teacher stack.
+      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      sample_sizes: the n reported.
+      key: PRNG key (inputs and initializations: the engine's key schedule).
+      num_trials: K >= 2.
+      init: "prior" or "network" ("zero" would make dw_z = 0).
+      reduction: the reduction factor r of the supplement's S4 on the teacher's logits.
+
+    Returns:
+      :class:`ZeroFunctionComparison`.
+
+    Raises:
+      ValueError: ``init`` is not "prior" or "network", or a bad engine argument.
+
+    Example:
+      >>> import jax, kdntk
+      >>> gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
+      >>> cmp = kdntk.ji_zhu.zero_function_comparison(gt, kdntk.mlp(2), [4, 8], key=jax.random.key(1),
+      ...                                             num_trials=3)
+      >>> cmp.zero_sq.shape
+      (1, 3, 2)
+    """
+    check_choice(init, "init", ("prior", "network"))   # "zero" has no zero-function change
+    res = data_inefficiency(_WithZero(target), net, sample_sizes, init=init, reduction=reduction,
+                            **engine.arguments_of(locals()))
+    # The norms come back in data_inefficiency's dtype (float64 by default, computed under
+    # enable_x64); keep that precision for the statistics when the caller runs without x64.
+    with jax.enable_x64(res.norms.dtype == jnp.float64):
+        e = res.norms.shape[0] // 2
+        task_sq, zero_sq = res.norms[:e, 0] ** 2, res.norms[e:, 0] ** 2       # (E, K, S) each
+        ratio = log_mean_ratio(jnp.swapaxes(zero_sq, -1, -2), jnp.swapaxes(task_sq, -1, -2))
+        return ZeroFunctionComparison(sample_sizes=res.sample_sizes, task_sq=task_sq,
+                                      zero_sq=zero_sq, log_ratio=ratio.value,
+                                      log_ratio_stderr=ratio.stderr)
