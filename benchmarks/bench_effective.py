@@ -85,8 +85,8 @@ def run(num_points, *, repeats=3, gd_timed_steps=100, num_check=10_000, dtype=jn
         zt_np, y_np = np.asarray(z_t, np.float64), np.asarray(y_g, np.float64)
         steps = jnp.asarray(gd_timed_steps)
         t = interleaved({
-            "jit(kdntk.effective_logits)": lambda: _jitted(z_t, y_g, RHO, TEMP),
-            "kdntk.effective_logits": lambda: kdntk.effective_logits(z_t, y_g, RHO, TEMP),
+            "jit(kdntk.effective_logits)": lambda: _jitted(z_t, y_g, soft_ratio=RHO, temperature=TEMP),
+            "kdntk.effective_logits": lambda: kdntk.effective_logits(z_t, y_g, soft_ratio=RHO, temperature=TEMP),
             "paper GD (lr 10, 1e4 steps)": lambda: gradient_descent(z_t, y_g, steps),
             "scipy find_root": lambda: scipy_root(zt_np, y_np),
         }, repeats=repeats)

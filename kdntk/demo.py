@@ -36,7 +36,7 @@ def _experiments(key):
     exps["random logits"] = ("fig3_modes", tasks.random_logits(k_rand), {})
     base = tasks.gaussian_mixture(jax.random.fold_in(k_gm, 2), 2)
     for p in (0.0, 0.1, 0.3, 0.5):
-        exps[f"p_flip={p}"] = ("fig3_flips", tasks.sign_flip(k_flip, base, p), {})
+        exps[f"p_flip={p}"] = ("fig3_flips", tasks.sign_flip(k_flip, base, p_flip=p), {})
     # Fig. 4 right: a smooth teacher whose sign changes across the input distribution (broad
     # modes), its perfect hard labels 1{z_t > 0}, T = 10 as in S4; soft ratios share one solve.
     teacher = tasks.gaussian_mixture(k_teacher, 4, amplitude=3.0, width=20.0)

@@ -13,19 +13,19 @@ from kdntk import tasks
 @pytest.mark.parametrize(
     "call,name",
     [
-        (lambda: kdntk.effective_logits(1.0, 1.0, 0.5, -1.0), "temperature"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, 0.5, 0.0), "temperature"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, 1.5, 1.0), "soft_ratio"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, -0.1, 1.0), "soft_ratio"),
-        (lambda: kdntk.effective_logits(1.0, 1.2, 0.5, 1.0), "y_g"),
-        (lambda: kdntk.effective_logits(jnp.ones(3), jnp.ones(4), 0.5, 1.0), "y_g"),
-        (lambda: kdntk.effective_logits(jnp.nan, 1.0, 0.5, 1.0), "z_t"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, jnp.nan, 1.0), "soft_ratio"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, 0.5, jnp.nan), "temperature"),
-        (lambda: kdntk.correction_logits(1.0, 1.0, -2.0), "temperature"),
-        (lambda: kdntk.distillation_loss(1.0, 1.0, 1.0, 0.5, -1.0), "temperature"),
-        (lambda: kdntk.distillation_loss(1.0, 1.0, 1.0, 1.5, 1.0), "soft_ratio"),
-        (lambda: kdntk.distillation_loss_grad(1.0, 1.0, 1.0, 0.5, -1.0), "temperature"),
+        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=0.5, temperature=-1.0), "temperature"),
+        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=0.5, temperature=0.0), "temperature"),
+        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=1.5, temperature=1.0), "soft_ratio"),
+        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=-0.1, temperature=1.0), "soft_ratio"),
+        (lambda: kdntk.effective_logits(1.0, 1.2, soft_ratio=0.5, temperature=1.0), "y_g"),
+        (lambda: kdntk.effective_logits(jnp.ones(3), jnp.ones(4), soft_ratio=0.5, temperature=1.0), "y_g"),
+        (lambda: kdntk.effective_logits(jnp.nan, 1.0, soft_ratio=0.5, temperature=1.0), "z_t"),
+        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=jnp.nan, temperature=1.0), "soft_ratio"),
+        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=0.5, temperature=jnp.nan), "temperature"),
+        (lambda: kdntk.correction_logits(1.0, 1.0, temperature=-2.0), "temperature"),
+        (lambda: kdntk.distillation_loss(1.0, 1.0, 1.0, soft_ratio=0.5, temperature=-1.0), "temperature"),
+        (lambda: kdntk.distillation_loss(1.0, 1.0, 1.0, soft_ratio=1.5, temperature=1.0), "soft_ratio"),
+        (lambda: kdntk.distillation_loss_grad(1.0, 1.0, 1.0, soft_ratio=0.5, temperature=-1.0), "temperature"),
         (lambda: kdntk.ntk(kdntk.mlp(2), jnp.array([[1.0, jnp.nan]])), "x1"),
         (lambda: kdntk.ntk(kdntk.mlp(2), jnp.ones((3, 2)), jnp.ones((3, 3))), "x2"),
         (lambda: kdntk.ntk(kdntk.mlp(2), jnp.ones(3)), "x1"),
@@ -38,9 +38,9 @@ from kdntk import tasks
         (lambda: kdntk.cholesky(jnp.eye(3), jitter=-1.0), "jitter"),
         (lambda: kdntk.mlp(0), "depth"),
         (lambda: kdntk.mlp(2, activation="tanhh"), "activation"),
-        (lambda: tasks.sign_flip(jax.random.key(0), tasks.zero_function(), 1.5), "p_flip"),
+        (lambda: tasks.sign_flip(jax.random.key(0), tasks.zero_function(), p_flip=1.5), "p_flip"),
         (lambda: tasks.gaussian_mixture(jax.random.key(0), 0), "num_modes"),
-        (lambda: tasks.random_logits(jax.random.key(0), -1.0), "scale"),
+        (lambda: tasks.random_logits(jax.random.key(0), scale=-1.0), "scale"),
         (lambda: kdntk.data_inefficiency(tasks.zero_function(), kdntk.mlp(2), [2], key=jax.random.key(0),
                                          soft_ratio=2.0), "soft_ratio"),
         (lambda: kdntk.data_inefficiency(tasks.zero_function(), kdntk.mlp(2), [2], key=jax.random.key(0),
@@ -73,9 +73,9 @@ def test_singular_kernel_from_duplicate_inputs_gives_kernel_error():
 
 def test_documented_special_values_instead_of_errors():
     # rho = 0 with hard labels: +-inf by label (no finite root), never NaN
-    assert float(kdntk.effective_logits(3.0, 1.0, 0.0, 2.0)) == np.inf
-    assert float(kdntk.effective_logits(3.0, 0.0, 0.0, 2.0)) == -np.inf
+    assert float(kdntk.effective_logits(3.0, 1.0, soft_ratio=0.0, temperature=2.0)) == np.inf
+    assert float(kdntk.effective_logits(3.0, 0.0, soft_ratio=0.0, temperature=2.0)) == -np.inf
     # boundary values of the ranges are accepted
-    assert float(kdntk.effective_logits(3.0, 0.0, 1.0, 2.0)) == 3.0
-    kdntk.distillation_loss(0.0, 0.0, 1.0, 0.0, 1.0)
-    kdntk.distillation_loss(0.0, 0.0, 1.0, 1.0, 1e-3)
+    assert float(kdntk.effective_logits(3.0, 0.0, soft_ratio=1.0, temperature=2.0)) == 3.0
+    kdntk.distillation_loss(0.0, 0.0, 1.0, soft_ratio=0.0, temperature=1.0)
+    kdntk.distillation_loss(0.0, 0.0, 1.0, soft_ratio=1.0, temperature=1e-3)

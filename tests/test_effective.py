@@ -13,6 +13,11 @@ import kdntk
 from _oracles import mp_effective_logit
 
 
+def _effective(z_t, y_g, soft_ratio, temperature):
+    """kdntk.effective_logits with the hyperparameters passed positionally (for *args and vmap)."""
+    return kdntk.effective_logits(z_t, y_g, soft_ratio=soft_ratio, temperature=temperature)
+
+
 def _random_points(seed, n):
     """z_t in [-50, 50], rho log-uniform in [1e-3, 1], T log-uniform in [0.1, 100], y_g half hard."""
     rng = np.random.default_rng(seed)
@@ -126,7 +131,7 @@ def f64():
     z_t = cases["amplified"][0]
     cases["amplified"] = (z_t, (z_t > 0).astype(float), *cases["amplified"][2:])
     flat = [np.concatenate([np.ravel(a) for a in args]) for args in zip(*cases.values())]
-    got = np.asarray(kdntk.effective_logits(*flat))
+    got = np.asarray(_effective(*flat))
     assert got.dtype == np.float64
     out, start = {}, 0
     for name, args in cases.items():
@@ -154,7 +159,7 @@ def test_effective_logits_matches_mpmath_bisection_float32():
     # The float32 inputs are exactly representable in float64, so the oracle sees the same point.
     args = tuple(np.concatenate([u, v]).astype(np.float32) for u, v in zip(_random_points(1, 60), _corner_points()))
     ref = _reference(*(a.astype(np.float64) for a in args))
-    got = np.asarray(kdntk.effective_logits(*(jnp.asarray(a) for a in args)))
+    got = np.asarray(_effective(*(jnp.asarray(a) for a in args)))
     assert got.dtype == np.float32
     err = np.abs(got.astype(np.float64) - ref) / np.maximum(1.0, np.abs(ref))
     assert err.max() <= 1e-4, (err.max(), [a[err.argmax()] for a in args])
@@ -253,12 +258,12 @@ def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperat
     # Eager references (rows of the "traced" case): (rho, T) = TRACED_RATIOS, then +-h in rho, T.
     z_t, y = jnp.asarray(TRACED_POINTS[0]), jnp.asarray(TRACED_POINTS[1])
     eager = f64["traced"][1]
-    jitted = jax.jit(lambda r, T: kdntk.effective_logits(z_t, y, r, T))(0.3, 4.0)
+    jitted = jax.jit(lambda r, T: kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T))(0.3, 4.0)
     np.testing.assert_allclose(jitted, eager[0], rtol=1e-14)
     rhos, Ts = (jnp.asarray(a) for a in TRACED_RATIOS.T)
-    mapped = jax.vmap(lambda r, T: kdntk.effective_logits(z_t, y, r, T))(rhos, Ts)
+    mapped = jax.vmap(lambda r, T: kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T))(rhos, Ts)
     np.testing.assert_allclose(mapped, eager[:3], rtol=1e-14)
-    f = lambda r, T: jnp.sum(kdntk.effective_logits(z_t, y, r, T))  # noqa: E731
+    f = lambda r, T: jnp.sum(kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T))  # noqa: E731
     g_rho, g_T = jax.jit(jax.grad(f, argnums=(0, 1)))(0.3, 4.0)
     sums = eager[3:].sum(-1)
     np.testing.assert_allclose(g_rho, (sums[0] - sums[1]) / (2 * FD_STEP), rtol=1e-6)
@@ -271,7 +276,7 @@ def implicit_gradients():
     (rho = 1), from ONE vmapped program: (6, 4) and (60, 4)."""
     z_c, y_c, T_c = _correction_points()
     pts = np.concatenate([DERIVATIVE_POINTS, np.stack([z_c, y_c, np.ones_like(z_c), T_c], 1)])
-    g = np.asarray(jax.vmap(jax.grad(lambda a: kdntk.effective_logits(*a)))(jnp.asarray(pts)))
+    g = np.asarray(jax.vmap(jax.grad(lambda a: _effective(*a)))(jnp.asarray(pts)))
     return g[: len(DERIVATIVE_POINTS)], g[len(DERIVATIVE_POINTS):]
 
 
@@ -291,7 +296,7 @@ def test_effective_logits_implicit_derivatives_match_central_differences(f64, im
 def test_correction_logits_match_rho_derivative_and_finite_difference(f64, implicit_gradients):
     # Thm 2: delta z_h = d z_eff / d(1 - rho) at rho = 1; y_g in {0, 1, 0.3}, T in {0.5, 1, 2, 5}.
     z_t, y, T = _correction_points()
-    corr = np.asarray(kdntk.correction_logits(z_t, y, T))
+    corr = np.asarray(kdntk.correction_logits(z_t, y, temperature=T))
     np.testing.assert_allclose(corr, -implicit_gradients[1][:, 2], rtol=1e-12, atol=1e-12)
     fd = (f64["correction_fd"][1] - z_t) / CORRECTION_STEP
     np.testing.assert_allclose(corr, fd, rtol=1e-4, atol=1e-6)

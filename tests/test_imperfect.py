@@ -71,7 +71,7 @@ def test_pointwise_correction_bounds_student_confidence_at_T1():
     """Sec. 5: with y_g = 1, T = 1, sigma(z_eff) >= 1 - rho for every teacher, and z_eff > 0 for rho <= 1/2."""
     z_t = jnp.linspace(-40.0, 40.0, 161)
     for rho in (0.1, 0.5, 0.8, 0.95):
-        p = 1 / (1 + jnp.exp(-kdntk.effective_logits(z_t, 1.0, rho, 1.0)))
+        p = 1 / (1 + jnp.exp(-kdntk.effective_logits(z_t, 1.0, soft_ratio=rho, temperature=1.0)))
         assert bool(jnp.all(p >= 1 - rho - 1e-12))
         if rho <= 0.5:
             assert bool(jnp.all(p >= 0.5 - 1e-12))
@@ -82,12 +82,12 @@ def test_cutoff_approximation_is_close_and_exact_far_from_threshold():
     vanishes where |z_t| >> t (the hard term's pull decays like exp(-|z_t|))."""
     z_t = jnp.linspace(-30.0, 30.0, 601)
     for rho in (0.05, 0.5):
-        assert float(kdntk.ji_zhu.cutoff_error(z_t, rho, 5.0)) < 0.5
-    t = float(kdntk.ji_zhu.label_smoothing_threshold(0.5, 1.0))
+        assert float(kdntk.ji_zhu.cutoff_error(z_t, soft_ratio=rho, temperature=5.0)) < 0.5
+    t = float(kdntk.ji_zhu.label_smoothing_threshold(soft_ratio=0.5, temperature=1.0))
     far = jnp.array([t + 25.0])
     rho = 0.5
     expected = np.log(1 / rho) / np.log((1 - rho / 2) / (rho / 2))
-    np.testing.assert_allclose(float(kdntk.ji_zhu.cutoff_error(far, rho, 1.0)), expected, rtol=1e-6)
+    np.testing.assert_allclose(float(kdntk.ji_zhu.cutoff_error(far, soft_ratio=rho, temperature=1.0)), expected, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def fig3_results():
         "zero": tasks.zero_function(),
         "q1": mix(1),
         "q4": mix(4),
-        "q1_flip": tasks.sign_flip(jax.random.key(12), mix(1), 0.3),
+        "q1_flip": tasks.sign_flip(jax.random.key(12), mix(1), p_flip=0.3),
         "random": tasks.random_logits(jax.random.key(13)),
     }
     return {name: kdntk.data_inefficiency(t, NET, [A, B], key=jax.random.key(0), num_trials=K, init="prior")

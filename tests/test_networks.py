@@ -11,7 +11,7 @@ import kdntk
 @pytest.mark.parametrize("depth,W_std,b_std", [(1, 1.0, 1.0), (3, 1.4, 0.3)])
 def test_mlp_apply_matches_numpy_eq1(depth, W_std, b_std):
     width, d = 6, 3
-    net = kdntk.mlp(depth, width, W_std=W_std, b_std=b_std)
+    net = kdntk.mlp(depth, width=width, W_std=W_std, b_std=b_std)
     _, params = net.init_fn(jax.random.key(0), (-1, d))
     dense = [p for p in params if p != ()]
     assert len(dense) == depth + 1
@@ -27,7 +27,7 @@ def test_mlp_apply_matches_numpy_eq1(depth, W_std, b_std):
 
 
 def test_mlp_parameters_are_standard_normal_ntk_parameterization():
-    net = kdntk.mlp(1, 4096)
+    net = kdntk.mlp(1, width=4096)
     _, params = net.init_fn(jax.random.key(1), (-1, 2))
     W = np.asarray(params[2][0]).ravel()  # readout weights: 4096 draws
     assert abs(W.mean()) < 5 / np.sqrt(W.size)
@@ -35,8 +35,8 @@ def test_mlp_parameters_are_standard_normal_ntk_parameterization():
 
 
 def test_network_equality_and_hash_follow_spec():
-    a, b = kdntk.mlp(3, 64), kdntk.mlp(3, 64)
+    a, b = kdntk.mlp(3, width=64), kdntk.mlp(3, width=64)
     assert a == b and hash(a) == hash(b)
-    assert a != kdntk.mlp(3, 64, b_std=0.5) and a != kdntk.mlp(2, 64)
+    assert a != kdntk.mlp(3, width=64, b_std=0.5) and a != kdntk.mlp(2, width=64)
     init_fn, apply_fn, kernel_fn = a
     assert init_fn is a.init_fn and apply_fn is a.apply_fn and kernel_fn is a.kernel_fn

@@ -43,7 +43,7 @@ def test_transfer_risk_curve_matches_brute_force_solves():
     @jax.jit
     def trial(x):  # teacher logits, z_eff and kernels of one trial: one compilation
         zt = 0.5 * target(x)
-        zeff = kdntk.effective_logits(zt[:6], (zt[:6] > 0).astype(x.dtype), rho, T)
+        zeff = kdntk.effective_logits(zt[:6], (zt[:6] > 0).astype(x.dtype), soft_ratio=rho, temperature=T)
         return zt[6:], zeff, net.kernel_fn(x[:6], x[:6], "ntk"), net.kernel_fn(x[6:], x[:6], "ntk")
 
     risks = np.zeros((K, 2))

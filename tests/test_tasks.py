@@ -11,7 +11,7 @@ N = 40_000  # MC sample size; every check below passes by >= 5 standard errors w
 
 
 def test_sample_inputs_mean_and_covariance_within_monte_carlo_error(key):
-    x = np.asarray(tasks.sample_inputs(key, N, 3))
+    x = np.asarray(tasks.sample_inputs(key, N, dim=3))
     assert x.shape == (N, 3)
     std = tasks.INPUT_STD
     se_mean = std / np.sqrt(N)
@@ -30,7 +30,7 @@ def _ones(x):
 def test_sign_flip_frequency_matches_p_flip_binomial_error(key):
     x = tasks.sample_inputs(jax.random.key(1), N)
     for p in (0.0, 0.1, 0.4):
-        z = np.asarray(tasks.sign_flip(key, _ones, p)(x))
+        z = np.asarray(tasks.sign_flip(key, _ones, p_flip=p)(x))
         assert set(np.unique(z)) <= {-1.0, 1.0}
         freq = np.mean(z < 0)
         se = np.sqrt(max(p * (1 - p), 1e-12) / N)
@@ -39,7 +39,7 @@ def test_sign_flip_frequency_matches_p_flip_binomial_error(key):
 
 def test_sign_flip_is_a_deterministic_function_of_x(key):
     x = tasks.sample_inputs(jax.random.key(2), 500)
-    task = tasks.sign_flip(key, tasks.gaussian_mixture(jax.random.key(3), 2), 0.5)
+    task = tasks.sign_flip(key, tasks.gaussian_mixture(jax.random.key(3), 2), p_flip=0.5)
     z = np.asarray(task(x))
     np.testing.assert_array_equal(task(x), z)  # same x, same noise
     perm = np.random.default_rng(0).permutation(500)
@@ -49,7 +49,7 @@ def test_sign_flip_is_a_deterministic_function_of_x(key):
 def test_random_logits_mean_zero_variance_scale_squared_and_deterministic(key):
     x = tasks.sample_inputs(jax.random.key(4), N)
     scale = 2.5
-    task = tasks.random_logits(key, scale)
+    task = tasks.random_logits(key, scale=scale)
     z = np.asarray(task(x))
     assert abs(z.mean()) < 5 * scale / np.sqrt(N)
     assert abs(z.var() - scale**2) < 5 * scale**2 * np.sqrt(2 / N)

@@ -299,6 +299,7 @@ def _effective_jvp(primals, tangents):
 def effective_logits(
     z_t: Float[ArrayLike, "..."],
     y_g: Float[ArrayLike, "..."],
+    *,
     soft_ratio: Float[ArrayLike, "..."],
     temperature: Float[ArrayLike, "..."] = 1.0,
 ) -> Float[Array, "..."]:
@@ -323,10 +324,10 @@ def effective_logits(
 
     Example:
       >>> import kdntk
-      >>> float(kdntk.effective_logits(2.0, 1.0, 1.0, 5.0))  # pure soft: z_eff = z_t
+      >>> float(kdntk.effective_logits(2.0, 1.0, soft_ratio=1.0, temperature=5.0))  # pure soft: z_eff = z_t
       2.0
       >>> import jax, math  # at T = 1, sigma(z_eff) = rho sigma(z_t) + (1 - rho) y_g
-      >>> round(float(jax.nn.sigmoid(kdntk.effective_logits(-1.0, 1.0, 0.5))), 6)
+      >>> round(float(jax.nn.sigmoid(kdntk.effective_logits(-1.0, 1.0, soft_ratio=0.5))), 6)
       0.634471
 
     References:
@@ -345,6 +346,7 @@ _effective_jit = jax.jit(solve_effective)
 def correction_logits(
     z_t: Float[ArrayLike, "..."],
     y_g: Float[ArrayLike, "..."],
+    *,
     temperature: Float[ArrayLike, "..."] = 1.0,
 ) -> Float[Array, "..."]:
     """Correction logits delta z_h = d z_eff / d(1 - rho) at rho = 1 (000 Thm 2).

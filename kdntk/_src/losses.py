@@ -44,6 +44,7 @@ def distillation_loss_per_sample(
     z_s: Float[ArrayLike, "..."],
     z_t: Float[ArrayLike, "..."],
     y_g: Float[ArrayLike, "..."],
+    *,
     soft_ratio: Float[ArrayLike, "..."],
     temperature: Float[ArrayLike, "..."],
 ) -> Float[Array, "..."]:
@@ -68,18 +69,18 @@ def distillation_loss_per_sample(
     return soft_ratio * soft + (1 - soft_ratio) * hard
 
 
-def distillation_loss(z_s, z_t, y_g, soft_ratio, temperature) -> Float[Array, ""]:
+def distillation_loss(z_s, z_t, y_g, *, soft_ratio, temperature) -> Float[Array, ""]:
     """Mean distillation loss L of Eq. 2 over all samples (all elements after broadcasting).
 
     Example:
       >>> import kdntk
-      >>> float(kdntk.distillation_loss(0.0, 0.0, 1.0, 0.5, 2.0))  # both terms equal log 2
+      >>> float(kdntk.distillation_loss(0.0, 0.0, 1.0, soft_ratio=0.5, temperature=2.0))  # both terms equal log 2
       0.693...
     """
-    return jnp.mean(distillation_loss_per_sample(z_s, z_t, y_g, soft_ratio, temperature))
+    return jnp.mean(distillation_loss_per_sample(z_s, z_t, y_g, soft_ratio=soft_ratio, temperature=temperature))
 
 
-def distillation_loss_grad(z_s, z_t, y_g, soft_ratio, temperature) -> Array:
+def distillation_loss_grad(z_s, z_t, y_g, *, soft_ratio, temperature) -> Array:
     """d l_n / d z_s of Eq. 3: (rho/T)(sigma(z_s/T) - sigma(z_t/T)) + (1 - rho)(sigma(z_s) - y_g).
 
     Its root in z_s is the effective student logit (:func:`kdntk.effective_logits`).

@@ -74,8 +74,8 @@ class Network:
 
 def mlp(
     depth: int,
-    width: int = 1024,
     *,
+    width: int = 1024,
     W_std: float = 1.0,
     b_std: float = 1.0,
     activation: str = "relu",

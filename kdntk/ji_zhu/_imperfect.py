@@ -123,7 +123,7 @@ def hard_label_effect_path(
 def _factor_and_path(theta, z_t, y_g, z_g, z0, temperature):
     """One compiled program for the factorization and every term (eager, each op would compile)."""
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
-    return factor_pivots(L), _effect_path(L, z_g - z0, z_t - z0, correction_logits(z_t, y_g, temperature))
+    return factor_pivots(L), _effect_path(L, z_g - z0, z_t - z0, correction_logits(z_t, y_g, temperature=temperature))
 
 
 def hard_label_effect(theta, z_t, y_g, z_g, z0=0.0, *, temperature=1.0) -> HardLabelEffect:
@@ -157,7 +157,7 @@ def student_oracle_cosine(
     """
     theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     rho = jnp.asarray(soft_ratio, theta.dtype)
-    z_eff = effective_logits(z_t[None, :], y_g[None, :], rho.reshape(-1, 1), temperature)
+    z_eff = effective_logits(z_t[None, :], y_g[None, :], soft_ratio=rho.reshape(-1, 1), temperature=temperature)
     cos = theta_cosine(theta, (z_g - z0)[None, :], z_eff - z0[None, :])
     return cos.reshape(rho.shape)
 
@@ -208,7 +208,7 @@ def _trial(x, key, evaluated, net, sizes, temperature, block):
     z_t, z_g = evaluated
     L = cholesky_factor(blocked_kernel(net, x, x, "ntk", block), jnp.zeros((), x.dtype))
     y_g = (z_g > 0).astype(x.dtype)
-    eff = _effect_path(L, z_g, z_t, correction_logits(z_t, y_g, temperature))
+    eff = _effect_path(L, z_g, z_t, correction_logits(z_t, y_g, temperature=temperature))
     return jnp.stack([eff.projection[:, sizes - 1], eff.derivative[:, sizes - 1]])
 
 

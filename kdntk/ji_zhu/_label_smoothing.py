@@ -15,25 +15,25 @@ from kdntk._src.effective import effective_logits
 __all__ = ["label_smoothing_threshold", "cutoff_logits", "cutoff_error"]
 
 
-def label_smoothing_threshold(soft_ratio, temperature=1.0) -> Array:
+def label_smoothing_threshold(*, soft_ratio, temperature=1.0) -> Array:
     """The threshold t = z_eff(0+, 1) of the label-smoothing connection (Ji & Zhu 2020, Sec. 4.2)."""
-    return effective_logits(0.0, 1.0, soft_ratio, temperature)
+    return effective_logits(0.0, 1.0, soft_ratio=soft_ratio, temperature=temperature)
 
 
-def cutoff_logits(z_t, soft_ratio, temperature=1.0) -> Array:
+def cutoff_logits(z_t, *, soft_ratio, temperature=1.0) -> Array:
     """The cut-off approximation z_eff ~= sgn(z_t) max(t, |z_t|) of a perfect teacher (Sec. 4.2).
 
     With y_g = 1{z_t > 0}; t is :func:`label_smoothing_threshold`.
     """
-    t = label_smoothing_threshold(soft_ratio, temperature)
+    t = label_smoothing_threshold(soft_ratio=soft_ratio, temperature=temperature)
     z_t = jnp.asarray(z_t)
     return jnp.where(z_t >= 0, 1.0, -1.0) * jnp.maximum(t, jnp.abs(z_t))
 
 
-def cutoff_error(z_t: Float[ArrayLike, "..."], soft_ratio, temperature=1.0) -> Float[Array, ""]:
+def cutoff_error(z_t: Float[ArrayLike, "..."], *, soft_ratio, temperature=1.0) -> Float[Array, ""]:
     """max |z_eff(z_t, 1{z_t > 0}) - sgn(z_t) max(t, |z_t|)| / t over ``z_t``: how close the
     label-smoothing cut-off approximation of Sec. 4.2 is, relative to the threshold t."""
     z_t = jnp.asarray(z_t)
-    z_eff = effective_logits(z_t, (z_t > 0).astype(z_t.dtype), soft_ratio, temperature)
-    t = label_smoothing_threshold(soft_ratio, temperature)
-    return jnp.max(jnp.abs(z_eff - cutoff_logits(z_t, soft_ratio, temperature))) / t
+    z_eff = effective_logits(z_t, (z_t > 0).astype(z_t.dtype), soft_ratio=soft_ratio, temperature=temperature)
+    t = label_smoothing_threshold(soft_ratio=soft_ratio, temperature=temperature)
+    return jnp.max(jnp.abs(z_eff - cutoff_logits(z_t, soft_ratio=soft_ratio, temperature=temperature))) / t

@@ -53,8 +53,8 @@ def plot_effective_logits_fig1(
         for k, (rho, T) in enumerate(settings):
             color = f"C{k}"
             label = f"rho={rho:g}" if which == "rho" else f"T={T:g}"
-            ax.plot(z, effective_logits(z, correct, rho, T), color=color, label=label)
-            ax.plot(z, effective_logits(z, wrong, rho, T), color=color, ls="--")
+            ax.plot(z, effective_logits(z, correct, soft_ratio=rho, temperature=T), color=color, label=label)
+            ax.plot(z, effective_logits(z, wrong, soft_ratio=rho, temperature=T), color=color, ls="--")
         ax.plot(z, z, color="gray", lw=0.5)
         ax.set_xlabel("teacher logit z_t")
         ax.set_ylabel("effective student logit z_eff")

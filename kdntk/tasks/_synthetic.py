@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def sample_inputs(key: Array, n: int, dim: int = 2, *, std: float = INPUT_STD, dtype=None):
+def sample_inputs(key: Array, n: int, *, dim: int = 2, std: float = INPUT_STD, dtype=None):
     """n inputs x ~ N(0, std^2 I_dim), shape (n, dim) (003 S4: std = 5, dim = 2)."""
     return std * jax.random.normal(key, (n, dim), dtype=dtype or jnp.result_type(float))
 
@@ -76,8 +76,8 @@ class GaussianMixture:
 def gaussian_mixture(
     key: Array,
     num_modes: int,
-    dim: int = 2,
     *,
+    dim: int = 2,
     amplitude: float = 1.0,
     center_std: float = INPUT_STD,
     width: float | None = None,
@@ -119,7 +119,7 @@ class SignFlip:
         return jnp.where(flips, -1.0, 1.0) * self.target(x)
 
 
-def sign_flip(key: Array, target, p_flip: float) -> SignFlip:
+def sign_flip(key: Array, target, *, p_flip: float) -> SignFlip:
     """``target`` with its sign flipped independently at each input with probability p_flip."""
     check_range(p_flip, "p_flip", low=0.0, high=1.0)
     return SignFlip(target, key, jnp.asarray(p_flip, jnp.result_type(float)))
@@ -137,7 +137,7 @@ class RandomLogits:
         return self.scale * jax.vmap(lambda k: jax.random.normal(k, dtype=x.dtype))(keys)
 
 
-def random_logits(key: Array, scale: float = 1.0) -> RandomLogits:
+def random_logits(key: Array, *, scale: float = 1.0) -> RandomLogits:
     """Random logits dz ~ N(0, scale^2) per input (upper reference of Fig. 3)."""
     check_range(scale, "scale", low=0.0, low_open=True)
     return RandomLogits(key, jnp.asarray(scale, jnp.result_type(float)))

@@ -57,8 +57,8 @@ class TeacherConfig:
     input_std: float = INPUT_STD
 
     def network(self) -> Network:
-        """The teacher architecture, ``kdntk.mlp(depth, width)``."""
-        return mlp(self.depth, self.width)
+        """The teacher architecture, ``kdntk.mlp(depth, width=width)``."""
+        return mlp(self.depth, width=self.width)
 
 
 PAPER = TeacherConfig()
