@@ -15,8 +15,10 @@ test: $(UV)
 bench: $(UV)
 	$(RUN) python benchmarks/run.py --quick --out benchmark-results
 
+# The notebooks are executed at small size while the site is built, so their pages show their
+# outputs (a few minutes on 2 CPU cores); a plain `mkdocs build` renders them as stored.
 docs: $(UV)
-	$(RUN) mkdocs build --strict --site-dir site
+	KDNTK_SMALL=1 KDNTK_DOCS_EXECUTE=true $(RUN) mkdocs build --strict --site-dir site
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
