@@ -3,10 +3,15 @@
     I(n) = n [ln E||dw_{n+1}|| - ln E||dw_n||],     ||dw_n|| = sqrt(dz_n^T Theta_n^-1 dz_n),
 
 the expectation over input samples and student initializations. Each trial of the engine draws
-N = max(n) + 1 inputs once, factors Theta(X, X) once and reads ||dw_n|| for every nested prefix
-n = 1..N from :func:`kdntk.weight_norm_path_from_cholesky`; every teacher of a stack and every
-soft ratio (temperature) of a trial share that factorization. Successive n are thus paired (same
-inputs), which removes most of the Monte-Carlo noise from the difference that defines I(n).
+N inputs once, factors Theta(X, X) once and reads ||dw_n|| for every nested prefix n = 1..N from
+[`kdntk.weight_norm_path_from_cholesky`][kdntk.weight_norm_path_from_cholesky]; every teacher of a stack and every soft ratio
+(temperature) of a trial share that factorization. Successive n are thus paired (same inputs),
+which removes most of the Monte-Carlo noise from the difference that defines I(n).
+
+Beside Definition 1's one-step value, the result holds the windowed slope of ln E||dw_j|| over
+j in [n / w, (n + 1) w] (``kdntk._src.montecarlo.windowed_slope``): the same quantity
+smoothed over a window, from every prefix norm in it, with a 2-5x smaller standard error.
+N is max(n) + 1, widened to the largest window's last point (about max(n) w).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from kdntk._src import callables, engine
 from kdntk._src.checks import KernelError
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, data_inefficiency_bytes, depth_width
+from kdntk._src.montecarlo import WINDOW, Estimate, window_bounds, windowed_slope
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
 from kdntk._src.solve import cholesky_factor, weight_norm_path_from_cholesky
@@ -37,7 +43,7 @@ __all__ = ["DataInefficiency", "data_inefficiency", "check_sample_sizes"]
 
 @result
 class DataInefficiency(Result):
-    """Result of :func:`kdntk.data_inefficiency`. Axes, always present: E teachers (1 for a plain
+    """Result of [`kdntk.data_inefficiency`][kdntk.data_inefficiency]. Axes, always present: E teachers (1 for a plain
     target; a teacher stack's teachers), R (soft ratio, temperature) pairs (1 for scalars),
     K trials, S = len(sample_sizes).
 
@@ -51,6 +57,12 @@ class DataInefficiency(Result):
       std_norm: standard deviation of ||dw_n|| across trials, shape (E, R, S).
       norms: ||dw_n|| of every trial, shape (E, R, K, S).
       next_norms: ||dw_{n+1}|| of every trial, shape (E, R, K, S).
+      slope: the windowed estimate of I(n): least-squares slope of ln E||dw_j|| against
+        H_{j-1} ~ ln j over j in [n / w, (n + 1) w], shape (E, R, S)
+        (``kdntk._src.montecarlo.windowed_slope``). Always set by
+        [`kdntk.data_inefficiency`][kdntk.data_inefficiency]; None only in results built by hand without it.
+      slope_stderr: its standard error (delta method over the window's paired trials).
+      window: w, shape () (w = 1 makes ``slope`` equal ``inefficiency``).
     """
 
     sample_sizes: Int[Array, " S"]
@@ -62,8 +74,11 @@ class DataInefficiency(Result):
     std_norm: Float[Array, "E R S"]
     norms: Float[Array, "E R K S"]
     next_norms: Float[Array, "E R K S"]
+    slope: Float[Array, "E R S"] | None = None
+    slope_stderr: Float[Array, "E R S"] | None = None
+    window: Float[Array, ""] | None = None
 
-    TABLE = ("inefficiency", "inefficiency_stderr", "mean_norm", "std_norm")
+    TABLE = ("inefficiency", "inefficiency_stderr", "slope", "slope_stderr", "mean_norm", "std_norm")
 
     def coordinates(self):
         e, r, s = np.shape(self.inefficiency)
@@ -112,6 +127,7 @@ def data_inefficiency(
     temperature=1.0,
     reduction: float = 1.0,
     init: str = "network",
+    window: float = WINDOW,
     inputs: Any = None,
     input_dim: int = 2,
     input_std: float = engine.INPUT_STD,
@@ -124,17 +140,23 @@ def data_inefficiency(
 ) -> DataInefficiency:
     """Data inefficiency I(n) = n [ln E||dw_{n+1}|| - ln E||dw_n||] (Ji & Zhu 2020, Def. 1, Eq. 10).
 
-    For each of K trials (the engine's key schedule): N = max(sample_sizes) + 1 inputs x, teacher
-    logits z_t = reduction * target(x), labels y_g = labels(x) (default 1{z_t > 0}), effective
-    logits z_eff(z_t, y_g; rho, T) (Eq. 3), initial student logits z0 (``init``), and
-    ||dw_n|| = sqrt(dz_n^T Theta_n^-1 dz_n) for all n from one Cholesky factorization.
+    For each of K trials (the engine's key schedule): N inputs x, teacher logits
+    z_t = reduction * target(x), labels y_g = labels(x) (default 1{z_t > 0}), effective logits
+    z_eff(z_t, y_g; rho, T) (Eq. 3), initial student logits z0 (``init``), and
+    ||dw_n|| = sqrt(dz_n^T Theta_n^-1 dz_n) for all n <= N from one Cholesky factorization.
+    Definition 1's I(n) uses n and n + 1; the windowed ``slope`` uses every j in
+    [n / w, (n + 1) w] (``kdntk._src.montecarlo.windowed_slope``), so
+    N = max(max(n) + 1, floor((max(n) + 1) w)) (about 1.41 max(n) at the default w = sqrt 2;
+    ``window=1`` gives N = max(n) + 1 and ``slope == inefficiency``). Explicit ``inputs`` with
+    fewer points per trial cap N at their count (at least max(n) + 1): the largest windows are
+    then cut at N, one-sided.
 
     Engine arguments (``key`` ... ``block_rows``): the same in every sweep (docs/engine.md).
 
     Args:
       target: teacher logits, inputs (n, *features) -> (n,) or (n, 1): a plain function, a
-        task from :mod:`kdntk.tasks`, or a teacher stack (e.g. ``TeacherSnapshots``: axis E).
-      net: the student network (a :class:`kdntk.Network` or a stax triple); its closed-form
+        task from [`kdntk.tasks`][kdntk.tasks], or a teacher stack (e.g. ``TeacherSnapshots``: axis E).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple); its closed-form
         NTK is used.
       sample_sizes: the n at which I(n) is reported (1-D, positive integers).
       key: PRNG key, typed or legacy.
@@ -144,9 +166,11 @@ def data_inefficiency(
       temperature: T > 0, scalar or 1-D (broadcast against soft_ratio: R pairs).
       reduction: the reduction factor r of the supplement's S4 applied to teacher logits.
       init: "network" (finite-width draw of ``net``), "prior" (NNGP sample) or "zero".
+      window: w >= 1, the half-width factor of the windowed slope's sizes [n / w, (n + 1) w]
+        (default sqrt 2; docs/inefficiency.md for the bias-variance choice).
 
     Returns:
-      A :class:`DataInefficiency` with fields of shape (E, R, S).
+      A [`DataInefficiency`][kdntk.DataInefficiency] with fields of shape (E, R, S).
 
     Raises:
       ValueError / TypeError: a bad argument (each names itself), or a callable whose outputs
@@ -165,7 +189,7 @@ def data_inefficiency(
     sweep = engine.sweep_arguments("data_inefficiency", **engine.arguments_of(locals()))
     net = as_network(net)
     sizes = check_sample_sizes(sample_sizes)
-    n = int(sizes.max()) + 1
+    n = num_points(sizes, window, sweep.inputs)
     with sweep.precision():
         rho, T, r = hyperparameters(soft_ratio, temperature, reduction, init, sweep.dtype)
         depth, width = depth_width(net)
@@ -180,7 +204,19 @@ def data_inefficiency(
                 width=width, input_dim=sweep.input_dim),
             failure=_failure)
         paths = jnp.moveaxis(jnp.asarray(trials.outputs), 0, 2)     # (E, R, K, N)
-        return _statistics(paths, jnp.asarray(sizes), rho, T)
+        slope = windowed_slope(paths, sizes, window=window)
+        return _statistics(paths, jnp.asarray(sizes), rho, T, slope,
+                           jnp.asarray(window, sweep.dtype))
+
+
+def num_points(sizes: np.ndarray, window: float, inputs=None) -> int:
+    """N: the points per trial that Definition 1 (max(n) + 1) and the largest window need,
+    capped by the points of explicit ``inputs`` (K, N', ...) when they hold fewer."""
+    need = int(sizes.max()) + 1
+    n = max(need, int(window_bounds(sizes, window=window)[:, 1].max()))
+    if inputs is not None and not callable(inputs):
+        n = max(need, min(n, int(np.shape(inputs)[1])))
+    return n
 
 
 def callables_size(target) -> int:
@@ -189,7 +225,7 @@ def callables_size(target) -> int:
 
 
 @jax.jit
-def _statistics(paths, sizes, rho, T):
+def _statistics(paths, sizes, rho, T, slope: Estimate, window):
     """I(n), its delta-method standard error and norm statistics from paths (E, R, K, N)."""
     now = paths[..., sizes - 1]
     nxt = paths[..., sizes]
@@ -202,6 +238,7 @@ def _statistics(paths, sizes, rho, T):
     stderr = n * jnp.std(rel, axis=-2, ddof=1) / jnp.sqrt(k)
     return DataInefficiency(
         sample_sizes=sizes, soft_ratio=rho, temperature=T, inefficiency=ineff,
-        inefficiency_stderr=stderr, mean_norm=m_now, std_norm=jnp.std(now, axis=-2, ddof=1),
+        inefficiency_stderr=stderr, slope=slope.value, slope_stderr=slope.stderr, window=window,
+        mean_norm=m_now, std_norm=jnp.std(now, axis=-2, ddof=1),
         norms=now, next_norms=nxt)
 

@@ -1,4 +1,4 @@
-"""Data-inefficiency figures: I(n) against n (000 Figs. 3 and 4 right) and E||dw_n|| (003 Figs. S4, S5)."""
+"""Data-inefficiency figures: I(n) against n (Ji & Zhu 2020, Figs. 3 and 4 right) and E||dw_n|| (Ji & Zhu 2020, supplement Figs. S4, S5)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,17 @@ def _cells(label, res):
 
 
 def plot_inefficiency(curves: Mapping[str, object], *, title: str | None = None, norms: bool = True):
-    """I(n) (with one-standard-error bars) and, if ``norms``, E||dw_n|| against n: one line per
-    teacher and soft ratio of each result.
+    """I(n) against n: the windowed estimate as lines with one-standard-error bands, Definition 1's
+    one-step values (Ji & Zhu 2020, Eq. 10) as faint crosses of the same colour (their standard
+    errors, 2-5x larger, are in the result, not drawn); and, if ``norms``,
+    E||dw_n|| against n. One line per teacher and soft ratio of each result.
+
+    The line is ``kdntk.DataInefficiency.slope`` (least-squares slope of ln E||dw_j|| over
+    j in [n / w, (n + 1) w], docs/inefficiency.md); a result without it (built by hand) draws
+    Definition 1's values as the line instead.
 
     Args:
-      curves: a :class:`kdntk.DataInefficiency`, or label -> result; a result with several
+      curves: a [`kdntk.DataInefficiency`][kdntk.DataInefficiency], or label -> result; a result with several
         teachers (E) or soft ratios (R) draws one line per (teacher, soft ratio), labelled so.
       title: figure title.
       norms: add the right panel E||dw_n|| (log-log), as in the supplement's Fig. S4.
@@ -39,17 +45,29 @@ def plot_inefficiency(curves: Mapping[str, object], *, title: str | None = None,
     ncols = 2 if norms else 1
     fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4), squeeze=False)
     ax_i = axes[0, 0]
+    windowed, k = False, 0
     for name, res in curves.items():
         n = np.asarray(res.sample_sizes)
         for label, e, r in _cells(name, res):
-            ax_i.errorbar(n, np.asarray(res.inefficiency)[e, r],
-                          yerr=np.asarray(res.inefficiency_stderr)[e, r], marker="o", ms=3,
-                          capsize=2, label=label)
+            color, k = f"C{k % 10}", k + 1
+            d1 = np.asarray(res.inefficiency)[e, r]
+            if getattr(res, "slope", None) is not None:
+                windowed = True
+                y, se = np.asarray(res.slope)[e, r], np.asarray(res.slope_stderr)[e, r]
+                ax_i.plot(n, y, marker="o", ms=3, color=color, label=label)
+                ax_i.fill_between(n, y - se, y + se, color=color, alpha=0.2, lw=0)
+                ax_i.plot(n, d1, "x", ms=5, color=color, alpha=0.35)
+            else:
+                ax_i.errorbar(n, d1, yerr=np.asarray(res.inefficiency_stderr)[e, r], marker="o", ms=3,
+                              capsize=2, color=color, label=label)
             if norms:
-                axes[0, 1].plot(n, np.asarray(res.mean_norm)[e, r], marker="o", ms=3, label=label)
+                axes[0, 1].plot(n, np.asarray(res.mean_norm)[e, r], marker="o", ms=3, color=color,
+                                label=label)
     ax_i.set_xscale("log")
     ax_i.set_xlabel("sample size n")
     ax_i.set_ylabel("data inefficiency I(n)")
+    if windowed:
+        ax_i.set_title("lines: windowed slope (bands: +-1 SE); faint x: Definition 1, Eq. 10", fontsize=8)
     ax_i.legend(fontsize=8)
     if norms:
         axes[0, 1].set_xscale("log")

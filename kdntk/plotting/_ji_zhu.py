@@ -1,7 +1,7 @@
 """Figures of Ji & Zhu (2020): Figs. 1, 2 (left), 4 (left, middle), 5 (left, right), S3 and S5.
 
 Each function takes computed arrays (or, for Fig. 1, computes the cheap effective logits itself)
-and returns a matplotlib Figure without showing it. Fig. 4 right is :func:`plot_inefficiency`.
+and returns a matplotlib Figure without showing it. Fig. 4 right is [`plot_inefficiency`][kdntk.plotting.plot_inefficiency].
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def plot_effective_logits_fig1(
     temperatures: Sequence[float] = (1.0, 2.0, 5.0, 10.0, 20.0), soft_ratio: float = 0.05,
     z_max: float = 10.0, title: str | None = None,
 ):
-    """000 Fig. 1: z_eff against z_t for several rho at fixed T (left) and several T at fixed rho
+    """Ji & Zhu (2020), Fig. 1: z_eff against z_t for several rho at fixed T (left) and several T at fixed rho
     (right); solid: a correct teacher y_g = 1{z_t > 0}, dashed: a wrong one y_g = 1{z_t < 0}."""
     import jax.numpy as jnp
 
@@ -65,7 +65,7 @@ def plot_effective_logits_fig1(
 
 def plot_transfer_risk(curve, labels: Sequence[str] | None = None, *, title: str | None = None):
     """Ji & Zhu Fig. 2 left: transfer risk R_n against n (log-log, one-standard-error bars), one
-    line per (teacher, soft ratio) of a :class:`kdntk.TransferRiskCurve` (risk (E, R, S))."""
+    line per (teacher, soft ratio) of a [`kdntk.TransferRiskCurve`][kdntk.TransferRiskCurve] (risk (E, R, S))."""
     n = np.asarray(curve.sample_sizes)
     risk = np.asarray(curve.risk).reshape(-1, n.size)
     err = np.asarray(curve.risk_stderr).reshape(-1, n.size)
@@ -83,7 +83,7 @@ def plot_transfer_risk(curve, labels: Sequence[str] | None = None, *, title: str
 
 def plot_teacher_and_student_1d(x, ground_truth, teacher_logits, epochs, z_eff, soft_ratios, *,
                                 title: str | None = None):
-    """000 Fig. 4 left: along a 1-D slice x (M,): ground-truth class (top), teacher logits by
+    """Ji & Zhu (2020), Fig. 4 left: along a 1-D slice x (M,): ground-truth class (top), teacher logits by
     stopping epoch (E, M) (middle), effective student logits by soft ratio (R, M) (bottom)."""
     x = np.asarray(x)
     fig, axes = plt.subplots(3, 1, figsize=(6, 7), sharex=True)
@@ -103,7 +103,7 @@ def plot_teacher_and_student_1d(x, ground_truth, teacher_logits, epochs, z_eff, 
 
 def plot_inefficiency_by_epoch(result, epochs, *, title: str | None = None):
     """Ji & Zhu Fig. 4 middle: I(n) per teacher stopping epoch, from
-    :func:`kdntk.ji_zhu.inefficiency_by_epoch` (teacher axis E = epochs) and the E ``epochs``."""
+    [`kdntk.ji_zhu.inefficiency_by_epoch`][kdntk.ji_zhu.inefficiency_by_epoch] (teacher axis E = epochs) and the E ``epochs``."""
     curves = {f"epoch {int(e)}": _teacher(result, i) for i, e in enumerate(np.asarray(epochs))}
     return plot_inefficiency(curves, title=title)
 
@@ -111,13 +111,14 @@ def plot_inefficiency_by_epoch(result, epochs, *, title: str | None = None):
 def _teacher(result, i):
     """The result restricted to teacher i (the teacher axis kept, of length 1)."""
     fields = {f: getattr(result, f) for f in ("inefficiency", "inefficiency_stderr", "mean_norm",
-                                              "std_norm", "norms", "next_norms")}
-    return dataclasses.replace(result, **{f: np.asarray(v)[i:i + 1] for f, v in fields.items()})
+                                              "std_norm", "norms", "next_norms", "slope", "slope_stderr")}
+    return dataclasses.replace(result, **{f: np.asarray(v)[i:i + 1] for f, v in fields.items()
+                                          if v is not None})
 
 
 def plot_imperfect_distillation(soft_ratios, error, stderr, *, teacher_error: float | None = None,
                                 title: str | None = None):
-    """000 Fig. 5 left: the student's error against the ground truth versus soft ratio rho."""
+    """Ji & Zhu (2020), Fig. 5 left: the student's error against the ground truth versus soft ratio rho."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.errorbar(np.asarray(soft_ratios), np.asarray(error), yerr=np.asarray(stderr), marker="o",
                 capsize=2, label="student")
@@ -131,9 +132,9 @@ def plot_imperfect_distillation(soft_ratios, error, stderr, *, teacher_error: fl
 
 def plot_hard_label_projection(curve, teachers, *, xlabel: str = "teacher stopping epoch",
                                title: str | None = None):
-    """000 Fig. 5 right: <delta w_h, dw_c> (one-standard-error bars) against the teachers'
+    """Ji & Zhu (2020), Fig. 5 right: <delta w_h, dw_c> (one-standard-error bars) against the teachers'
     stopping epochs or times ``teachers`` (E,), one line per sample size, from a
-    :class:`kdntk.ji_zhu.HardLabelCurve` (:func:`kdntk.ji_zhu.hard_label_effect_curve`)."""
+    [`kdntk.ji_zhu.HardLabelCurve`][kdntk.ji_zhu.HardLabelCurve] ([`kdntk.ji_zhu.hard_label_effect_curve`][kdntk.ji_zhu.hard_label_effect_curve])."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     p, s = np.asarray(curve.projection), np.asarray(curve.projection_stderr)
     for j, n in enumerate(np.asarray(curve.sample_sizes)):
@@ -149,7 +150,7 @@ def plot_hard_label_projection(curve, teachers, *, xlabel: str = "teacher stoppi
 
 def plot_teacher_boundary(logit_fn, *, extent: float = 15.0, resolution: int = 121,
                           title: str | None = None):
-    """003 Fig. S3: decision boundary (left) and logits (right) of a 2-D teacher on a grid."""
+    """Ji & Zhu (2020), supplement Fig. S3: decision boundary (left) and logits (right) of a 2-D teacher on a grid."""
     import jax.numpy as jnp
 
     g = np.linspace(-extent, extent, resolution)
@@ -165,8 +166,8 @@ def plot_teacher_boundary(logit_fn, *, extent: float = 15.0, resolution: int = 1
 
 
 def plot_zero_function(comparison, *, title: str | None = None):
-    """003 Fig. S6 analogue: E||dw_n||^2 of the task and E||dw_z,n||^2 of the zero function against
-    n (log-log, unnormalized), from a :class:`kdntk.ji_zhu.ZeroFunctionComparison` (its first
+    """Ji & Zhu (2020), supplement Fig. S6 analogue: E||dw_n||^2 of the task and E||dw_z,n||^2 of the zero function against
+    n (log-log, unnormalized), from a [`kdntk.ji_zhu.ZeroFunctionComparison`][kdntk.ji_zhu.ZeroFunctionComparison] (its first
     teacher)."""
     n = np.asarray(comparison.sample_sizes)
     fig, ax = plt.subplots(figsize=(5.5, 4))
