@@ -4,9 +4,9 @@ A wide student is replaced by its linearization around initialization; everythin
 closed form in one kernel matrix Theta(X, X) and the logit changes dz. This namespace is the
 general instrument: networks and their kernels, the linearized student's solves, effective
 logits and losses, the trial engine's sweeps and their statistics, and the errors. The papers'
-own analyses live in one namespace each (:mod:`kdntk.ji_zhu`, :mod:`kdntk.phuong_lampert`,
-:mod:`kdntk.nagarajan`); inputs and targets in :mod:`kdntk.tasks`; teachers in
-:mod:`kdntk.teachers`; architectures in :mod:`kdntk.stax`; figures in :mod:`kdntk.plotting`.
+own analyses live in one namespace each ([`kdntk.ji_zhu`][kdntk.ji_zhu], [`kdntk.phuong_lampert`][kdntk.phuong_lampert],
+[`kdntk.nagarajan`][kdntk.nagarajan]); inputs and targets in [`kdntk.tasks`][kdntk.tasks]; teachers in
+[`kdntk.teachers`][kdntk.teachers]; architectures in [`kdntk.stax`][kdntk.stax]; figures in [`kdntk.plotting`][kdntk.plotting].
 """
 
 from kdntk import ji_zhu as ji_zhu

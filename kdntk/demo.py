@@ -2,7 +2,7 @@
 
 Run ``python -m kdntk.demo --out demo-output`` (``make demo``). Inputs x ~ N(0, 5^2 I) in d = 2;
 student = infinite-width NTK-parameterized ReLU MLP with 3 hidden layers, sigma_W = sigma_b = 1
-(000 Eq. 1, 003 S4). For each task it prints I(n) at several n and the average inefficiency
+(Ji & Zhu 2020, Eq. 1, Ji & Zhu (2020), supplement S4). For each task it prints I(n) at several n and the average inefficiency
 (log-log slope of E||dw_n|| between the smallest and largest n) with standard errors, and writes
 one PNG per figure plus a CSV of every number into the output folder.
 """

@@ -4,7 +4,7 @@ neural-tangents 0.6.5 cannot be imported on current JAX (``import neural_tangent
 TensorFlow-interop code), but its stax layers run unchanged; kdntk loads them privately and
 re-exports them here. A stax network is a triple ``(init_fn, apply_fn, kernel_fn)``: the finite
 network (``init_fn``, ``apply_fn``) and its closed-form infinite-width kernels (``kernel_fn``).
-Every kdntk function that takes a network accepts such a triple or a :class:`kdntk.Network`.
+Every kdntk function that takes a network accepts such a triple or a [`kdntk.Network`][kdntk.Network].
 
 Example:
   >>> import jax.numpy as jnp, kdntk

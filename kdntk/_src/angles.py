@@ -33,12 +33,12 @@ def _cosine(u, v):
 
 
 def signed_angle(u: Float[ArrayLike, "... d"], v: Float[ArrayLike, "... d"]) -> Float[Array, "..."]:
-    """alpha(u, v) = arccos(u^T v / (||u|| ||v||)) in [0, pi] over the last axis (002 Eq. 28)."""
+    """alpha(u, v) = arccos(u^T v / (||u|| ||v||)) in [0, pi] over the last axis (Phuong & Lampert 2019, Eq. 28)."""
     return jnp.arccos(jnp.clip(_cosine(u, v), -1.0, 1.0))
 
 
 def unsigned_angle(u: Float[ArrayLike, "... d"], v: Float[ArrayLike, "... d"]) -> Float[Array, "..."]:
-    """alpha_bar(u, v) = arccos(|u^T v| / (||u|| ||v||)) in [0, pi/2] over the last axis (002 Eq. 16).
+    """alpha_bar(u, v) = arccos(|u^T v| / (||u|| ||v||)) in [0, pi/2] over the last axis (Phuong & Lampert 2019, Eq. 16).
 
     Leading axes broadcast; zero vectors give NaN (the angle is undefined).
     """

@@ -3,16 +3,16 @@
 A callable maps inputs ``x`` of shape (n, *features) to one value per input:
 
 - logits (``target``, ``ground_truth``, ``oracle``, teachers): shape (n,) or (n, 1). The (n, 1)
-  that a stax or flax ``apply_fn`` returns (and :class:`kdntk.Network`'s) is squeezed to (n,);
+  that a stax or flax ``apply_fn`` returns (and [`kdntk.Network`][kdntk.Network]'s) is squeezed to (n,);
 - labels (``labels``): shape (n,) or (n, 1), values in [0, 1] (hard 0/1 or soft);
-- a stack of teachers (:class:`kdntk.teachers.TeacherSnapshots`, a
-  :class:`kdntk.teachers.FlowTeacher` with several stopping times, ...) declares its leading
+- a stack of teachers ([`kdntk.teachers.TeacherSnapshots`][kdntk.teachers.TeacherSnapshots], a
+  [`kdntk.teachers.FlowTeacher`][kdntk.teachers.FlowTeacher] with several stopping times, ...) declares its leading
   axes in ``stack_shape``, and its outputs have shape ``stack_shape + (n,)`` (or ``+ (n, 1)``).
 
 Anything else raises a ValueError that names the argument, the shape it returned and the fix.
 Shapes are checked when the callable is traced, before any number is computed; values (NaN or
 inf, labels outside [0, 1]) are checked on the host once the engine has evaluated them
-(:func:`check_values`), so a wrong label function can never pass as a result.
+(``check_values``), so a wrong label function can never pass as a result.
 """
 
 from __future__ import annotations

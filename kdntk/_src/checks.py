@@ -4,7 +4,7 @@ boundary and before tracing, and reports numerical trouble through the errors de
 Concrete (non-traced) arguments are checked eagerly and rejected with a ``ValueError`` or
 ``TypeError`` that names the argument and says how to fix the call. Inside a user's
 ``jax.jit`` the values are tracers and cannot be inspected: shapes are still checked (they
-are static), and :func:`error_if` attaches a host callback that raises when the compiled
+are static), and ``error_if`` attaches a host callback that raises when the compiled
 computation runs, instead of letting a wrong number through silently (docs/errors.md).
 """
 

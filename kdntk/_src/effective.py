@@ -1,4 +1,4 @@
-"""Effective student logits: the root of the per-sample distillation gradient (000 Eq. 3).
+"""Effective student logits: the root of the per-sample distillation gradient (Ji & Zhu 2020, Eq. 3).
 
 A wide student trained to convergence on the loss of Eq. 2 reaches, at every training point,
 the logit z_eff(z_t, y_g; rho, T) that zeroes
@@ -166,7 +166,7 @@ def _solve_direct(a, b, rho, T):
     by Halley's method on the difference itself; and the mask of elements where that is exact.
 
     Both differences of sigmoids and all four sigmoids of a step come from two expm1 to full
-    relative precision (:func:`_sigmoids_above`; the log-space form needs 9 transcendentals).
+    relative precision (``_sigmoids_above``; the log-space form needs 9 transcendentals).
     Exact while nothing over- or underflows: |a|, |a/T|, |H|, |H/T| and |log K| at most
     log(max float) / 4 (the mask). A hard label's b = +inf is replaced by H + 1 + m,
     m = log(4 / eps), which changes sigma(b) - sigma(w) by a relative e^-m < eps / 4.
@@ -349,7 +349,7 @@ def correction_logits(
     *,
     temperature: Float[ArrayLike, "..."] = 1.0,
 ) -> Float[Array, "..."]:
-    """Correction logits delta z_h = d z_eff / d(1 - rho) at rho = 1 (000 Thm 2).
+    """Correction logits delta z_h = d z_eff / d(1 - rho) at rho = 1 (Ji & Zhu 2020, Thm 2).
 
     Linearizing Eq. 3 around rho = 1, z_eff ~= z_t + (1 - rho) delta z_h with
 

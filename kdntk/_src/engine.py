@@ -2,10 +2,10 @@
 
 A sweep repeats a computation over K independent trials and reports means and standard errors.
 Every sweep (data inefficiency, transfer-risk curves, hard-label curves, early stopping, the
-zero-function comparison, and any a user writes with :func:`run_trials`) goes through
-:func:`run`, which owns what they share:
+zero-function comparison, and any a user writes with [`run_trials`][kdntk.run_trials]) goes through
+``run``, which owns what they share:
 
-- the engine arguments, validated once (:func:`sweep_arguments`), the same in every sweep;
+- the engine arguments, validated once (``sweep_arguments``), the same in every sweep;
 - PRNG keys, typed (``jax.random.key``) or legacy (``jax.random.PRNGKey``), and ONE key schedule:
 
       trial_key_k              = jax.random.split(key, K)[k]
@@ -14,16 +14,16 @@ zero-function comparison, and any a user writes with :func:`run_trials`) goes th
 
   With JAX's default (partitionable) threefry, ``split(key, K)[k]`` does not depend on K and the
   first n rows of ``normal(key, (N, d))`` do not depend on N, so trial k's first n inputs are the
-  same in every sweep called with the same key (:func:`trial_inputs` returns them);
+  same in every sweep called with the same key ([`trial_inputs`][kdntk.trial_inputs] returns them);
 - the inputs: the Gaussian sampler above, explicit inputs (K, N', *features), or a sampler
   ``sampler(key, N) -> (N, *features)`` (e.g. a finite data set drawn without replacement);
 - the dtype and its x64 scope, trial batching, devices and sharding (one process or many),
   the memory pre-check of the whole sweep (host and device), the progress bar, non-finite
-  detection, and the Monte-Carlo statistics (:mod:`kdntk._src.montecarlo`).
+  detection, and the Monte-Carlo statistics (``kdntk._src.montecarlo``).
 
 Each batch runs two compiled programs: ``evaluate`` (draw the inputs and apply the user's
 callables, whose outputs are checked on the host by the one callable contract of
-:mod:`kdntk._src.callables`) and ``trial`` (the analysis' maths: kernels, factorization,
+``kdntk._src.callables``) and ``trial`` (the analysis' maths: kernels, factorization,
 solves). The second never sees a user callable, so it compiles once per analysis and shape and is
 shared by every target of a study.
 """
@@ -76,7 +76,7 @@ def arguments_of(scope: dict) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class Sweep:
-    """The engine arguments of a sweep, validated (see :func:`sweep_arguments`)."""
+    """The engine arguments of a sweep, validated (see ``sweep_arguments``)."""
 
     key: jax.Array
     num_trials: int
@@ -125,7 +125,7 @@ def sweep_arguments(
       input_std: its standard deviation.
       dtype: float64 (computed under ``jax.enable_x64``) or float32.
       trial_batch: trials per compiled batch (rounded up to a multiple of the device count).
-      devices: devices, or a 1-D mesh from :func:`kdntk.trial_mesh`; None: ``jax.devices()``.
+      devices: devices, or a 1-D mesh from [`kdntk.trial_mesh`][kdntk.trial_mesh]; None: ``jax.devices()``.
       progress: show a tqdm progress bar over batches.
       check_memory: estimate the whole sweep's memory first and raise if it cannot fit.
       block_rows: rows per kernel block.
@@ -226,7 +226,7 @@ def _draw(source: _Source, input_keys, explicit, n: int):
 
 
 class Trials(NamedTuple):
-    """What :func:`run` returns: every trial's outputs and evaluated callables (numpy, K first)."""
+    """What ``run`` returns: every trial's outputs and evaluated callables (numpy, K first)."""
 
     outputs: Any
     evaluated: Any
@@ -292,7 +292,7 @@ def run(
       name: the sweep's name, for messages and the progress bar.
 
     Returns:
-      :class:`Trials` with numpy arrays whose first axis is the K trials.
+      [`Trials`][kdntk.Trials] with numpy arrays whose first axis is the K trials.
     """
     _check_explicit(sweep, num_points)
     source = _Source.of(sweep)

@@ -1,4 +1,4 @@
-"""Closed-form gradient flow of kernel regression on squared loss (000 S1; 001 Eq. 3).
+"""Closed-form gradient flow of kernel regression on squared loss (Ji & Zhu 2020, supplement S1; Nagarajan et al. 2023, Eq. 3).
 
 Training f on the training inputs by gradient flow df/dt = -Theta (f - y) from f(0) = 0 (the
 learning rate folded into t) gives
@@ -22,7 +22,7 @@ __all__ = ["gradient_flow", "gradient_flow_predict", "sparsifier"]
 
 
 def sparsifier(eigenvalues: Float[ArrayLike, " k"], t: Float[ArrayLike, "..."]) -> Float[Array, "... k"]:
-    """alpha_k(t) = 1 - exp(-lambda_k t): how far gradient flow has fit eigendirection k (001 Eq. 3).
+    """alpha_k(t) = 1 - exp(-lambda_k t): how far gradient flow has fit eigendirection k (Nagarajan et al. 2023, Eq. 3).
 
     ``t`` broadcasts as leading axes: the result has shape t.shape + eigenvalues.shape.
     ``t = inf`` gives 1 for every positive eigenvalue.

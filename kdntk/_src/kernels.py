@@ -1,8 +1,8 @@
 """Kernel matrices: closed-form infinite-width NTK / NNGP and the empirical NTK of finite networks.
 
-The closed-form kernels come from neural-tangents' ``kernel_fn`` (loaded by kdntk's private loader; the layers are public as :mod:`kdntk.stax`),
+The closed-form kernels come from neural-tangents' ``kernel_fn`` (loaded by kdntk's private loader; the layers are public as [`kdntk.stax`][kdntk.stax]),
 evaluated in blocks of rows so that peak memory is the (n1, n2) result plus one block's
-workspace. The empirical NTK is phi(x1)^T phi(x2) with phi(x) = d f(x; w0) / d w (000 Eq. 4),
+workspace. The empirical NTK is phi(x1)^T phi(x2) with phi(x) = d f(x; w0) / d w (Ji & Zhu 2020, Eq. 4),
 computed in plain JAX by Jacobian contraction, for any apply function (stax or flax).
 """
 
@@ -68,10 +68,10 @@ def ntk(
     *,
     block_rows: int = DEFAULT_BLOCK_ROWS,
 ) -> Float[Array, "n1 n2"]:
-    """Closed-form infinite-width NTK Theta(x1, x2) of ``net`` (000 Eq. 4, Theta = phi^T phi).
+    """Closed-form infinite-width NTK Theta(x1, x2) of ``net`` (Ji & Zhu 2020, Eq. 4, Theta = phi^T phi).
 
     Args:
-      net: a :class:`kdntk.Network`, e.g. ``kdntk.mlp(3)``.
+      net: a [`kdntk.Network`][kdntk.Network], e.g. ``kdntk.mlp(3)``.
       x1: inputs, shape (n1, d).
       x2: inputs, shape (n2, d); ``None`` means ``x1`` (the Gram matrix Theta(X, X)).
       block_rows: rows of x1 per block; peak memory is the result plus one block's workspace.
@@ -99,7 +99,7 @@ def nngp(
 ) -> Float[Array, "n1 n2"]:
     """Closed-form NNGP kernel K(x1, x2): the covariance of f(x; w0) at initialization.
 
-    Same arguments and shapes as :func:`ntk`. The student's initial logits z0 = f(X; w0) of an
+    Same arguments and shapes as [`ntk`][kdntk.ntk]. The student's initial logits z0 = f(X; w0) of an
     infinitely wide network are distributed as N(0, K(X, X)).
     """
     return _kernel(net, x1, x2, "nngp", block_rows)

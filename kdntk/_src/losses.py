@@ -83,7 +83,7 @@ def distillation_loss(z_s, z_t, y_g, *, soft_ratio, temperature) -> Float[Array,
 def distillation_loss_grad(z_s, z_t, y_g, *, soft_ratio, temperature) -> Array:
     """d l_n / d z_s of Eq. 3: (rho/T)(sigma(z_s/T) - sigma(z_t/T)) + (1 - rho)(sigma(z_s) - y_g).
 
-    Its root in z_s is the effective student logit (:func:`kdntk.effective_logits`).
+    Its root in z_s is the effective student logit ([`kdntk.effective_logits`][kdntk.effective_logits]).
     """
     _validate(soft_ratio, temperature)
     z_s, z_t = jnp.asarray(z_s), jnp.asarray(z_t)

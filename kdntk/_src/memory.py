@@ -14,8 +14,8 @@ compiled programs in tests/test_memory.py):
                                                               the width-m student, activations)
     a batch:            one trial (trials run sequentially) + K R N for the stacked outputs.
 
-:func:`check_fits` compares a need with the device's memory (``memory_stats()["bytes_limit"]``
-on accelerators, available RAM on CPU) and raises :class:`InsufficientMemoryError` with the
+``check_fits`` compares a need with the device's memory (``memory_stats()["bytes_limit"]``
+on accelerators, available RAM on CPU) and raises [`InsufficientMemoryError`][kdntk.InsufficientMemoryError] with the
 bytes needed before anything is allocated.
 """
 
@@ -50,7 +50,7 @@ Blocks run one after another in ``lax.map``, and XLA:CPU runs a loop body on one
 one block, the time of neural-tangents' whole-matrix ``kernel_fn``; at N = 4096, two blocks of
 2048 took 1.7x the whole matrix (docs/benchmarks.md). Kernels up to 4096 rows are therefore one
 block; a block's workspace is (2 L + 2) * block_rows * n2 elements
-(:func:`kernel_bytes`), 1.6 GB for depth 5, n2 = 4096 in float64, 13 GB for
+(``kernel_bytes``), 1.6 GB for depth 5, n2 = 4096 in float64, 13 GB for
 n2 = 32768 on an accelerator. Pass a smaller ``block_rows`` to bound memory harder."""
 
 
@@ -87,7 +87,7 @@ def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = DEFAUL
 def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int = 1,
                             block_rows: int = DEFAULT_BLOCK_ROWS, dtype=np.float64, init: str = "network",
                             depth: int = 3, width: int = 1024, input_dim: int = 2) -> int:
-    """Peak bytes of one device's batch of :func:`kdntk.data_inefficiency` (module formula).
+    """Peak bytes of one device's batch of [`kdntk.data_inefficiency`][kdntk.data_inefficiency] (module formula).
 
     Args:
       n: N = max(sample_sizes) + 1, the kernel size.
@@ -139,7 +139,7 @@ def device_memory_bytes(device: jax.Device | None = None) -> int | None:
 
 def check_fits(nbytes: int, device: jax.Device | None = None, *, what: str = "request",
                available: int | None = None) -> None:
-    """Raise :class:`InsufficientMemoryError` if ``nbytes`` exceed the device's memory.
+    """Raise [`InsufficientMemoryError`][kdntk.InsufficientMemoryError] if ``nbytes`` exceed the device's memory.
 
     Args:
       nbytes: estimated peak bytes.
@@ -161,7 +161,7 @@ def check_fits(nbytes: int, device: jax.Device | None = None, *, what: str = "re
 
 
 def check_kernel_fits(net, n1: int, n2: int, dtype, block_rows: int) -> None:
-    """Raise :class:`InsufficientMemoryError` if an (n1, n2) kernel of ``net`` cannot fit."""
+    """Raise [`InsufficientMemoryError`][kdntk.InsufficientMemoryError] if an (n1, n2) kernel of ``net`` cannot fit."""
     depth, _ = depth_width(net)
     need = kernel_bytes(n1, n2, dtype=dtype, block_rows=block_rows, depth=depth)
     check_fits(need, what=f"an ({n1}, {n2}) {np.dtype(dtype).name} kernel")

@@ -4,7 +4,7 @@
     h^{l+1} = sigma_W W^l x^l / sqrt(m) + sigma_b b^l,        x^{l+1} = g(h^{l+1})
     f(x)    = sigma_W W^L x^L / sqrt(m) + sigma_b b^L,        W, b ~ N(0, 1)
 
-with ``depth`` = L hidden layers of width m and a scalar output (000 Eq. 1; 003 S4).
+with ``depth`` = L hidden layers of width m and a scalar output (Ji & Zhu 2020, Eq. 1; supplement S4).
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ ACTIVATIONS: dict[str, Callable[[], tuple]] = {
     "sin": stax.Sin,
     "leaky_relu": lambda: stax.LeakyRelu(0.1),
 }
-"""Activation names accepted by :func:`mlp`, mapped to neural-tangents stax layers."""
+"""Activation names accepted by [`mlp`][kdntk.mlp], mapped to neural-tangents stax layers."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Network:
     """A network as neural-tangents' ``(init_fn, apply_fn, kernel_fn)`` triple.
 
-    Any architecture built with :mod:`kdntk.stax` is one: ``kdntk.Network(*stax.serial(...))``,
+    Any architecture built with [`kdntk.stax`][kdntk.stax] is one: ``kdntk.Network(*stax.serial(...))``,
     and every function that takes a network also accepts the plain triple.
 
     Attributes:
@@ -88,10 +88,10 @@ def mlp(
         kernels of ``kernel_fn`` do not depend on it).
       W_std: sigma_W of Eq. 1.
       b_std: sigma_b of Eq. 1; 0 removes the biases.
-      activation: a name in :data:`ACTIVATIONS` ("relu", "erf", "gelu", ...).
+      activation: a name in ``ACTIVATIONS`` ("relu", "erf", "gelu", ...).
 
     Returns:
-      A :class:`Network`; ``kdntk.ntk(net, x)`` gives its closed-form NTK.
+      A [`Network`][kdntk.Network]; ``kdntk.ntk(net, x)`` gives its closed-form NTK.
 
     Raises:
       ValueError: ``depth`` < 1, ``width`` < 1, a negative std, or an unknown activation.
@@ -124,7 +124,7 @@ def mlp(
 
 
 def as_network(net, name: str = "net") -> Network:
-    """``net`` as a :class:`Network`: a Network itself, or a stax triple (init_fn, apply_fn, kernel_fn).
+    """``net`` as a [`Network`][kdntk.Network]: a Network itself, or a stax triple (init_fn, apply_fn, kernel_fn).
 
     Raises:
       TypeError: anything else, naming the argument and how to build one.

@@ -9,7 +9,7 @@ This module registers the installed package directory under a private alias
 (``kdntk._neural_tangents``) *without executing its* ``__init__``, then imports the stax modules
 through that alias. The name ``neural_tangents`` in ``sys.modules`` is never touched, so a user's
 own ``import neural_tangents`` behaves exactly as it would without kdntk. It is the only place in
-kdntk that knows about this; everything else uses :data:`stax`, public as :mod:`kdntk.stax`.
+kdntk that knows about this; everything else uses ``stax``, public as [`kdntk.stax`][kdntk.stax].
 """
 
 from __future__ import annotations

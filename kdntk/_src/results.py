@@ -2,9 +2,9 @@
 
 Every field of a result has the same axes whatever the arguments' ranks were (a scalar
 ``soft_ratio`` still gives a soft-ratio axis of length 1), so code that reads a result never
-depends on how it was called. :meth:`Result.to_dict` flattens the table fields into long-format
-columns (one row per table cell, with its coordinates), which :meth:`Result.to_csv` writes and
-:meth:`Result.to_dataframe` hands to pandas.
+depends on how it was called. ``Result.to_dict`` flattens the table fields into long-format
+columns (one row per table cell, with its coordinates), which ``Result.to_csv`` writes and
+``Result.to_dataframe`` hands to pandas.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Result:
     """Base class of sweep results.
 
     Subclasses list in ``TABLE`` the fields that share one shape, and give in
-    :meth:`coordinates` the coordinate of every cell of that shape (one array per column).
+    ``coordinates`` the coordinate of every cell of that shape (one array per column).
     """
 
     TABLE: ClassVar[tuple[str, ...]] = ()
@@ -51,7 +51,7 @@ class Result:
         return out
 
     def to_csv(self, path) -> None:
-        """Write :meth:`to_dict` as a CSV file with a header row."""
+        """Write ``to_dict`` as a CSV file with a header row."""
         table = self.to_dict()
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
@@ -59,7 +59,7 @@ class Result:
             writer.writerows(zip(*[v.tolist() for v in table.values()]))
 
     def to_dataframe(self):
-        """:meth:`to_dict` as a pandas DataFrame (pandas is not a kdntk dependency)."""
+        """``to_dict`` as a pandas DataFrame (pandas is not a kdntk dependency)."""
         try:
             import pandas as pd
         except ImportError:

@@ -1,4 +1,4 @@
-"""Transfer risk of the linearized student (000 Sec. 3, Fig. 2 left; 003 S3-S4).
+"""Transfer risk of the linearized student (Ji & Zhu 2020, Sec. 3, Fig. 2 left; supplement S3-S4).
 
 The transfer risk is the probability that student and teacher disagree in sign,
 
@@ -105,7 +105,7 @@ def prefix_predictions(
 
 @jax.jit
 def prefix_path(L, kxX, dz):
-    """:func:`prefix_predictions` without checks (traceable): (*R, N, M)."""
+    """[`prefix_predictions`][kdntk.prefix_predictions] without checks (traceable): (*R, N, M)."""
     n = L.shape[-1]
     a = jsl.solve_triangular(L, kxX.T, lower=True)                              # (N, M)
     c = jsl.solve_triangular(L, dz.reshape(-1, n).T, lower=True).T              # (B, N)
@@ -114,7 +114,7 @@ def prefix_path(L, kxX, dz):
 
 @result
 class TransferRiskCurve(Result):
-    """Result of :func:`kdntk.transfer_risk_curve`. Axes, always present: E teachers (1 for a
+    """Result of [`kdntk.transfer_risk_curve`][kdntk.transfer_risk_curve]. Axes, always present: E teachers (1 for a
     plain target), R (soft ratio, temperature) pairs, K trials, S = len(sample_sizes).
 
     Attributes:
@@ -213,7 +213,7 @@ def transfer_risk_curve(
     Each trial draws N = max(n) training and M = ``num_test`` held-out inputs (the engine's
     key schedule: the first N points are the training points), trains the linearized student on
     the effective logits z_eff(r target(x), y_g; rho, T) of the first n training points for every
-    n (one Cholesky factorization, :func:`prefix_predictions`) and counts sign disagreements on
+    n (one Cholesky factorization, [`prefix_predictions`][kdntk.prefix_predictions]) and counts sign disagreements on
     the held-out points with the teacher (``risk``) and with ``ground_truth`` (``error``).
 
     Engine arguments (``key`` ... ``block_rows``): the same in every sweep (docs/engine.md).
@@ -221,7 +221,7 @@ def transfer_risk_curve(
     Args:
       target: teacher logits z_t (before the reduction r), inputs (n, *features) -> (n,) or
         (n, 1), or a teacher stack (axis E).
-      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
       sample_sizes: 1-D positive integers n.
       key: PRNG key, typed or legacy.
       num_trials: K >= 2.
@@ -236,7 +236,7 @@ def transfer_risk_curve(
         test points jointly) or "network" (a finite draw of ``net``).
 
     Returns:
-      A :class:`TransferRiskCurve` with fields of shape (E, R, S).
+      A [`TransferRiskCurve`][kdntk.TransferRiskCurve] with fields of shape (E, R, S).
 
     Raises:
       ValueError / TypeError: bad arguments (each names itself); KernelError: a kernel that is

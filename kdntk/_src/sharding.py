@@ -1,7 +1,7 @@
 """Sharding independent trials over devices: a 1-D mesh and a shard_map of a per-trial program.
 
-The trial axis of a sweep is embarrassingly parallel. :func:`trial_mesh` lays the devices on a
-1-D mesh with axis "trials"; :func:`map_trials` runs ``fn`` (which maps its own stack of trials
+The trial axis of a sweep is embarrassingly parallel. [`trial_mesh`][kdntk.trial_mesh] lays the devices on a
+1-D mesh with axis "trials"; ``map_trials`` runs ``fn`` (which maps its own stack of trials
 sequentially) on each device's slice of the stack with ``jax.shard_map``, so every device
 computes exactly what one device would for the same trials, with no communication.
 
@@ -31,7 +31,7 @@ TRIAL_AXIS = "trials"
 
 
 def trial_mesh(devices: Sequence[jax.Device] | Mesh | None = None) -> Mesh:
-    """A 1-D :class:`jax.sharding.Mesh` with axis ``"trials"`` over ``devices``.
+    """A 1-D ``jax.sharding.Mesh`` with axis ``"trials"`` over ``devices``.
 
     Args:
       devices: the devices to use; ``None`` means ``jax.devices()``: every device of every
@@ -74,11 +74,11 @@ def map_trials(fn: Callable, mesh: Mesh, stacked, *replicated):
 
     ``fn`` must map a stack of K trials to outputs with leading axis K, treating trials
     independently (e.g. with ``jax.lax.map``); each device then runs it on its K / D trials.
-    Call inside ``jax.jit``. K must be a multiple of the mesh size (see :func:`pad_trials`).
+    Call inside ``jax.jit``. K must be a multiple of the mesh size (see ``pad_trials``).
 
     Args:
       fn: the per-stack program.
-      mesh: a 1-D mesh from :func:`trial_mesh`.
+      mesh: a 1-D mesh from [`trial_mesh`][kdntk.trial_mesh].
       stacked: pytree of arrays with a common leading trial axis K.
       *replicated: pytrees passed whole to every device.
 
@@ -102,16 +102,16 @@ def map_trials(fn: Callable, mesh: Mesh, stacked, *replicated):
 def run_trials(fn: Callable, mesh: Mesh, stacked, *args):
     """``fn(stacked, *args)`` compiled, with the leading trial axis of ``stacked`` over ``mesh``.
 
-    Used by the trial engine (:mod:`kdntk._src.engine`) for every sweep. On a one-device mesh
+    Used by the trial engine (``kdntk._src.engine``) for every sweep. On a one-device mesh
     ``fn`` runs there as it is; otherwise the trials are padded to a multiple of the mesh size
-    (:func:`pad_trials`), split with :func:`map_trials`, and the padding is dropped. Outputs come
+    (``pad_trials``), split with ``map_trials``, and the padding is dropped. Outputs come
     back as host (numpy) arrays, so a caller that runs batches in turn holds one batch on the
     devices; on a mesh that spans processes, every process gets every trial's outputs.
 
     Args:
       fn: a per-stack program ``(stacked, *args) -> outputs with leading axis K``, treating
         trials independently; a module-level function, so that compilations are reused.
-      mesh: a 1-D mesh from :func:`trial_mesh`.
+      mesh: a 1-D mesh from [`trial_mesh`][kdntk.trial_mesh].
       stacked: pytree of arrays with a common leading trial axis K.
       *args: passed whole to every device; array leaves are traced, every other leaf (networks,
         targets, ints, strings) is static and must be hashable.

@@ -1,4 +1,4 @@
-"""Linearized-student solves from one Cholesky factorization of the kernel (000 Eq. 4, 5, 9-11).
+"""Linearized-student solves from one Cholesky factorization of the kernel (Ji & Zhu 2020, Eq. 4, 5, 9-11).
 
 For a kernel Theta = Theta(X, X) = phi(X)^T phi(X) and logit changes dz = z - z0, the converged
 weight change of the linearized student is dw = phi(X) Theta^-1 dz (Eq. 4) and
@@ -250,7 +250,7 @@ def predict(
     dz: Float[Array, "... n"],
     z0_test: Float[Array, "... m"] | float = 0.0,
 ) -> Float[Array, "... m"]:
-    """Logits of the converged linearized student on new inputs (000 Eq. 4, S3):
+    """Logits of the converged linearized student on new inputs (Ji & Zhu 2020, Eq. 4, S3):
 
         f(x) = f(x; w0) + Theta(x, X) Theta^-1 dz.
 

@@ -3,7 +3,7 @@
 The converged wide student reaches the effective logits z_eff(r z_t(x), y_g(x); rho, T) at its
 training points (Ji & Zhu, NeurIPS 2020, Eq. 3) starting from its initial logits z0 (Eq. 4), so
 every analysis solves with the logit changes dz = z_eff - z0. These pieces are shared by the
-sweeps (data inefficiency, transfer risk) and by :func:`student_logit_changes`.
+sweeps (data inefficiency, transfer risk) and by [`student_logit_changes`][kdntk.student_logit_changes].
 
 Shapes: a teacher stack of E teachers gives z_t of shape (E, n) (E = 1 for a plain target);
 soft ratios and temperatures broadcast to R pairs; dz has shape (E, R, n).
@@ -128,14 +128,14 @@ def student_logit_changes(
 
     Args:
       target: teacher logits, inputs (n, *features) -> (n,) or (n, 1) (or a teacher stack).
-      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
       x: inputs, (n, *features).
       key: PRNG key of the initialization (typed or legacy).
       labels: ground-truth labels in [0, 1], default 1{z_t > 0}.
       soft_ratio: rho in [0, 1], scalar or 1-D.
       temperature: T > 0, scalar or 1-D (broadcast against ``soft_ratio``: R pairs).
       reduction: the reduction factor r of the teacher's logits.
-      init: "network", "prior" or "zero" (see :data:`INITS`).
+      init: "network", "prior" or "zero" (see ``INITS``).
 
     Returns:
       dz of shape (E, R, n): E teachers (1 for a plain target), R (rho, T) pairs.

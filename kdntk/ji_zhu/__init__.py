@@ -2,9 +2,9 @@
 Imperfect Teacher" (NeurIPS 2020): the analyses beyond the core.
 
 The core (``kdntk``) holds what this paper defines for every student: the effective logits
-(Eq. 3, :func:`kdntk.effective_logits`), the linearized student's solves (Eq. 4-5), data
-inefficiency (Definition 1, :func:`kdntk.data_inefficiency`) and transfer-risk curves (Sec. 3,
-:func:`kdntk.transfer_risk_curve`). This namespace holds the paper's own analyses: the NTK
+(Eq. 3, [`kdntk.effective_logits`][kdntk.effective_logits]), the linearized student's solves (Eq. 4-5), data
+inefficiency (Definition 1, [`kdntk.data_inefficiency`][kdntk.data_inefficiency]) and transfer-risk curves (Sec. 3,
+[`kdntk.transfer_risk_curve`][kdntk.transfer_risk_curve]). This namespace holds the paper's own analyses: the NTK
 transfer-risk bound (Thm 1, Eq. 6-9), the label-smoothing view (Sec. 4.2), early stopping
 (Fig. 4 middle), the zero function (supplement S5) and the imperfect teacher (Thm 2, Fig. 5).
 """

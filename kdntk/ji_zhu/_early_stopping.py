@@ -47,9 +47,9 @@ def inefficiency_by_epoch(
     Engine arguments (``key`` ... ``block_rows``): the same in every sweep (docs/engine.md).
 
     Args:
-      snapshots: teachers from :func:`kdntk.teachers.train_teacher` (their reduction factor
+      snapshots: teachers from [`kdntk.teachers.train_teacher`][kdntk.teachers.train_teacher] (their reduction factor
         applies; the labels are the snapshots' own hard labels 1{z_t > 0}).
-      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
       sample_sizes: n at which I(n) is reported.
       key: PRNG key shared by all epochs (paired trials).
       num_trials: K >= 2.
@@ -58,11 +58,11 @@ def inefficiency_by_epoch(
       init: the student's initial function, "network", "prior" or "zero".
 
     Returns:
-      A :class:`kdntk.DataInefficiency` with E = len(snapshots): entry [e] belongs to
+      A [`kdntk.DataInefficiency`][kdntk.DataInefficiency] with E = len(snapshots): entry [e] belongs to
       ``snapshots.epochs[e]``.
 
     Raises:
-      TypeError: ``snapshots`` is not a :class:`kdntk.teachers.TeacherSnapshots`.
+      TypeError: ``snapshots`` is not a [`kdntk.teachers.TeacherSnapshots`][kdntk.teachers.TeacherSnapshots].
 
     Example:
       >>> import dataclasses, jax, kdntk

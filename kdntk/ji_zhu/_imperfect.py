@@ -1,4 +1,4 @@
-"""The imperfect teacher: hard labels correct the student's direction (000 Sec. 5, Thm 2; 003 S7).
+"""The imperfect teacher: hard labels correct the student's direction (Ji & Zhu 2020, Sec. 5, Thm 2; supplement S7).
 
 With ground-truth, teacher and student logit changes dz_g, dz_t, dz_s = z_eff - z0 on the n
 training points, the cosine between the student's and the oracle's (projected) weight changes is
@@ -6,7 +6,7 @@ training points, the cosine between the student's and the oracle's (projected) w
     cos alpha(dw, dw_g) = <dz_g, dz_s>_Theta / sqrt(<dz_g, dz_g>_Theta <dz_s, dz_s>_Theta)   (Eq. 11)
 
 Near pure soft distillation z_eff ~= z_t + (1 - rho) delta z_h (delta z_h:
-:func:`kdntk.correction_logits`), and Theorem 2 (Eq. 12, S8) gives
+[`kdntk.correction_logits`][kdntk.correction_logits]), and Theorem 2 (Eq. 12, S8) gives
 
     d cos / d(1 - rho) |_{rho=1} = P / (||dw_g|| sqrt(<dz_t, dz_t>)),
     P = <dz_g, dz_h> - <dz_g, dz_t> <dz_t, dz_h> / <dz_t, dz_t> = <delta w_h, dw_c>,
@@ -14,10 +14,10 @@ Near pure soft distillation z_eff ~= z_t + (1 - rho) delta z_h (delta z_h:
 all inner products <a, b> = a^T Theta_n^-1 b. kdntk takes ||dw_g|| = sqrt(<dz_g, dz_g>_Theta_n),
 the norm of the oracle's projection onto span phi(X_n): then Eq. 12 is exactly the derivative of
 Eq. 11 (the paper's ||dw_g|| is the unprojected oracle norm, which only rescales by a positive
-constant and does not change the sign). By the all-prefix identity of :mod:`kdntk.solve`,
+constant and does not change the sign). By the all-prefix identity of ``kdntk._src.solve``,
 <a, b>_Theta_n = sum_{i<n} (L^-1 a)_i (L^-1 b)_i, so every nested n comes from one factorization.
 
-Fig. 5 right (:func:`hard_label_effect_curve`) draws inputs per Monte-Carlo trial, factors the
+Fig. 5 right ([`hard_label_effect_curve`][kdntk.ji_zhu.hard_label_effect_curve]) draws inputs per Monte-Carlo trial, factors the
 student's NTK once and reads P for every teacher (stopping epoch / time) and every nested n from
 that one factorization; all teachers of a trial share its inputs (common random numbers).
 """
@@ -110,7 +110,7 @@ def hard_label_effect_path(
       temperature: T > 0 of the distillation loss.
 
     Returns:
-      :class:`HardLabelEffect` whose entry [..., n - 1] belongs to the first n points.
+      [`HardLabelEffect`][kdntk.ji_zhu.HardLabelEffect] whose entry [..., n - 1] belongs to the first n points.
     """
     theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     check_distillation_args(z_t, y_g, 1.0, temperature)
@@ -127,8 +127,8 @@ def _factor_and_path(theta, z_t, y_g, z_g, z0, temperature):
 
 
 def hard_label_effect(theta, z_t, y_g, z_g, z0=0.0, *, temperature=1.0) -> HardLabelEffect:
-    """Theorem 2 (000 Eq. 12, S8) on all N points: d cos alpha / d(1 - rho) at rho = 1 and the
-    projection <delta w_h, dw_c>; arguments as in :func:`hard_label_effect_path`.
+    """Theorem 2 (Ji & Zhu 2020, Eq. 12, S8) on all N points: d cos alpha / d(1 - rho) at rho = 1 and the
+    projection <delta w_h, dw_c>; arguments as in [`hard_label_effect_path`][kdntk.ji_zhu.hard_label_effect_path].
 
     Example:
       >>> import kdntk, jax.numpy as jnp
@@ -239,7 +239,7 @@ def hard_label_effect_curve(
     """Ji & Zhu 2020, Fig. 5 right: <delta w_h, dw_c> and Eq. 12 against teacher and sample size.
 
     Each trial draws N = max(sample_sizes) inputs (the engine's key schedule), factors the
-    student's NTK Theta(x, x) once, and evaluates Theorem 2 (:func:`hard_label_effect_path`,
+    student's NTK Theta(x, x) once, and evaluates Theorem 2 ([`hard_label_effect_path`][kdntk.ji_zhu.hard_label_effect_path],
     z0 = 0: the bias-free student of Sec. 3) for all E teachers and all nested n from that
     factorization. The oracle's hard labels 1{z_g > 0} are the ground truth y_g.
 
@@ -247,17 +247,17 @@ def hard_label_effect_curve(
 
     Args:
       teachers: inputs -> teacher logits, reduction factor included: a teacher stack (a
-        :class:`kdntk.teachers.TeacherSnapshots` or a :class:`kdntk.teachers.FlowTeacher` with
+        [`kdntk.teachers.TeacherSnapshots`][kdntk.teachers.TeacherSnapshots] or a [`kdntk.teachers.FlowTeacher`][kdntk.teachers.FlowTeacher] with
         1-D stopping times, axis E) or a plain target (E = 1).
       oracle: inputs -> oracle logits z_g, (n,) or (n, 1).
-      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
       sample_sizes: the n reported (1-D positive integers).
       key: PRNG key, typed or legacy.
       num_trials: K >= 2.
       temperature: T > 0 of the distillation loss.
 
     Returns:
-      :class:`HardLabelCurve` with fields of shape (E, S) (and (E, K, S) per trial).
+      [`HardLabelCurve`][kdntk.ji_zhu.HardLabelCurve] with fields of shape (E, S) (and (E, K, S) per trial).
 
     Raises:
       ValueError / TypeError: bad arguments (each names itself).

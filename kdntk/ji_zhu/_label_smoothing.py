@@ -23,7 +23,7 @@ def label_smoothing_threshold(*, soft_ratio, temperature=1.0) -> Array:
 def cutoff_logits(z_t, *, soft_ratio, temperature=1.0) -> Array:
     """The cut-off approximation z_eff ~= sgn(z_t) max(t, |z_t|) of a perfect teacher (Sec. 4.2).
 
-    With y_g = 1{z_t > 0}; t is :func:`label_smoothing_threshold`.
+    With y_g = 1{z_t > 0}; t is [`label_smoothing_threshold`][kdntk.ji_zhu.label_smoothing_threshold].
     """
     t = label_smoothing_threshold(soft_ratio=soft_ratio, temperature=temperature)
     z_t = jnp.asarray(z_t)

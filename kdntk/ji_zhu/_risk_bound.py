@@ -1,4 +1,4 @@
-"""The transfer-risk bound of the linearized student (Ji & Zhu 2020, 000 Sec. 3, Thm 1; 003 S3, S6).
+"""The transfer-risk bound of the linearized student (Ji & Zhu 2020, Ji & Zhu (2020), Sec. 3, Thm 1; Ji & Zhu 2020, supplement S3, S6).
 
 With the student linearized at initialization, phi(x) = d f(x; w0) / dw, and trained from the
 zero function (so the zero weight change dw_z of Eq. 6 vanishes; kdntk's ``init="zero"``), the
@@ -12,7 +12,7 @@ dw_n = P_Phi dw* (Eq. 5). Then
     R_n <= p(pi/2 - alpha_bar_n)                                                     (Thm 1, S3)
 
 ||dw*|| is not observable; it is the limit of the non-decreasing ||dw_n|| (nested data sets).
-:func:`oracle_norm_estimate` extrapolates the path ||dw_n||, n = 1..N (docs/ntk_risk_bound.md).
+[`oracle_norm_estimate`][kdntk.ji_zhu.oracle_norm_estimate] extrapolates the path ||dw_n||, n = 1..N (docs/ntk_risk_bound.md).
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ __all__ = [
 def feature_cosines(
     z_eff: Float[ArrayLike, " m"], theta_diag: Float[ArrayLike, " m"], *, oracle_norm: float
 ) -> Float[Array, " m"]:
-    """cos alpha_bar(phi(x), dw*) = |z_eff(x)| / (||dw*|| sqrt(Theta(x, x))) per input (000 Eq. 8).
+    """cos alpha_bar(phi(x), dw*) = |z_eff(x)| / (||dw*|| sqrt(Theta(x, x))) per input (Ji & Zhu 2020, Eq. 8).
 
     Args:
       z_eff: the oracle's logits (dw*^T phi(x)) at M inputs; effective logits of the teacher.
-      theta_diag: Theta(x, x) at the same inputs (see :func:`ntk_diagonal`).
-      oracle_norm: ||dw*|| (see :func:`oracle_norm_estimate`).
+      theta_diag: Theta(x, x) at the same inputs (see [`ntk_diagonal`][kdntk.ji_zhu.ntk_diagonal]).
+      oracle_norm: ||dw*|| (see [`oracle_norm_estimate`][kdntk.ji_zhu.oracle_norm_estimate]).
 
     Returns:
       The cosines, (M,). Values above 1 mean ``oracle_norm`` is underestimated (Cauchy-Schwarz).
@@ -72,7 +72,7 @@ def ntk_reverse_angle_cdf(
     *,
     oracle_norm: float,
 ) -> Float[Array, " k"]:
-    """p(beta) of Eq. 6 estimated by sampling Eq. 8 at M inputs (000 Sec. 3.1, Fig. 2 middle).
+    """p(beta) of Eq. 6 estimated by sampling Eq. 8 at M inputs (Ji & Zhu 2020, Sec. 3.1, Fig. 2 middle).
 
     Cosines above 1 (an underestimated ||dw*||) count as angle 0. Standard error sqrt(p(1-p)/M).
     """
@@ -141,13 +141,13 @@ def oracle_norm_estimate(norm_path: Float[ArrayLike, " N"], *, num_doublings: in
 
 
 def ntk_alpha_bar(norm_path: Float[ArrayLike, "... N"], *, oracle_norm: float) -> Float[Array, "... N"]:
-    """alpha_bar_n = arccos(||dw_n|| / ||dw*||) for each n (000 Eq. 9), clipped to [0, pi/2]."""
+    """alpha_bar_n = arccos(||dw_n|| / ||dw*||) for each n (Ji & Zhu 2020, Eq. 9), clipped to [0, pi/2]."""
     check_range(oracle_norm, "oracle_norm", low=0.0, low_open=True)
     return jnp.arccos(jnp.clip(jnp.asarray(norm_path) / oracle_norm, 0.0, 1.0))
 
 
 def ntk_risk_bound(p: ReverseCdf, alpha_bar_n: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
-    """Thm 1 of 000: R_n <= p(pi/2 - alpha_bar_n) (Eq. 7, S3).
+    """Thm 1 of Ji & Zhu (2020): R_n <= p(pi/2 - alpha_bar_n) (Eq. 7, S3).
 
     Args:
       p: the reverse angle cdf of Eq. 6, a callable or a tabulated ``(theta, values)`` (a
@@ -161,7 +161,7 @@ def ntk_risk_bound(p: ReverseCdf, alpha_bar_n: Float[ArrayLike, "..."]) -> Float
 
 
 def ntk_diagonal(net: Network, x: Float[ArrayLike, "m d"]) -> Float[Array, " m"]:
-    """Theta(x_i, x_i) for each row of x, without forming the M x M matrix (003 S6, Fig. S7)."""
+    """Theta(x_i, x_i) for each row of x, without forming the M x M matrix (Ji & Zhu 2020, supplement S6, Fig. S7)."""
     net = as_network(net)
     x = check_inputs(x, "x")
     return _diag(net, x)
@@ -175,10 +175,10 @@ _diag = jax.jit(_diag_impl, static_argnums=0)
 
 
 def vacuous_threshold(cosines: Float[ArrayLike, " m"]) -> Float[Array, ""]:
-    """beta_t = arccos(max |cos alpha_bar|): the sampled p(beta) = 1 on [0, beta_t] (003 S6).
+    """beta_t = arccos(max |cos alpha_bar|): the sampled p(beta) = 1 on [0, beta_t] (Ji & Zhu 2020, supplement S6).
 
     When beta_t is near pi/2, p(pi/2 - beta) = 1 wherever p(beta) < 1, and the Phuong-Lampert
-    bound min_beta p(beta) + p(pi/2 - beta)^n equals 1 (000 Sec. 3.2) for every n.
+    bound min_beta p(beta) + p(pi/2 - beta)^n equals 1 (Ji & Zhu 2020, Sec. 3.2) for every n.
     """
     c = jnp.asarray(cosines)
     return jnp.arccos(jnp.clip(jnp.max(jnp.abs(c)), 0.0, 1.0))

@@ -1,6 +1,6 @@
-"""Fitting the zero function versus fitting a task (003 S5, 000 Sec. 3 and Fig. 3).
+"""Fitting the zero function versus fitting a task (Ji & Zhu 2020, supplement S5, Ji & Zhu (2020), Sec. 3 and Fig. 3).
 
-000 Sec. 3 drops the "zero weight change" dw_z, the weight change that makes the linearized student
+Ji & Zhu (2020), Sec. 3 drops the "zero weight change" dw_z, the weight change that makes the linearized student
 output zero (target logit change dz = -f(x; w0), the initial function), because "fitting the zero
 function is far easier" than the task: ||dw_z||^2 << ||dw*||^2. kdntk measures both from ONE
 all-prefix path per trial: the target is stacked as (z_t(x), 0), so with the same inputs and the
@@ -51,7 +51,7 @@ class _WithZero:
 
 @result
 class ZeroFunctionComparison(Result):
-    """Result of :func:`zero_function_comparison`; E teachers (1 for a plain target), K trials,
+    """Result of [`zero_function_comparison`][kdntk.ji_zhu.zero_function_comparison]; E teachers (1 for a plain target), K trials,
     S sample sizes.
 
     Attributes:
@@ -94,7 +94,7 @@ def zero_function_comparison(
     check_memory: bool = True,
     block_rows: int = DEFAULT_BLOCK_ROWS,
 ) -> ZeroFunctionComparison:
-    """||dw_z,n||^2 (zero function) against ||dw_n||^2 (the task) for every n (003 S5), paired.
+    """||dw_z,n||^2 (zero function) against ||dw_n||^2 (the task) for every n (Ji & Zhu 2020, supplement S5), paired.
 
     Pure soft distillation (rho = 1): the student fits z_t = reduction * target(x) from its
     initial logits z0 (``init``: "prior" = NNGP sample, "network" = finite-width draw).
@@ -103,7 +103,7 @@ def zero_function_comparison(
 
     Args:
       target: teacher logits, inputs (n, *features) -> (n,) or (n, 1), or a teacher stack.
-      net: the student network (a :class:`kdntk.Network` or a stax triple).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
       sample_sizes: the n reported.
       key: PRNG key (inputs and initializations: the engine's key schedule).
       num_trials: K >= 2.
@@ -111,7 +111,7 @@ def zero_function_comparison(
       reduction: the reduction factor r of the supplement's S4 on the teacher's logits.
 
     Returns:
-      :class:`ZeroFunctionComparison`.
+      [`ZeroFunctionComparison`][kdntk.ji_zhu.ZeroFunctionComparison].
 
     Raises:
       ValueError: ``init`` is not "prior" or "network", or a bad engine argument.

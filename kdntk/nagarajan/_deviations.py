@@ -1,4 +1,4 @@
-"""Per-sample teacher-student deviations and loss switching in closed-form kernel dynamics (001 Sec. 3).
+"""Per-sample teacher-student deviations and loss switching in closed-form kernel dynamics (Nagarajan et al. 2023, Sec. 3).
 
 Sec. 3.1 compares, for every train and test point, phi(p^te_{y_te}(x)) with phi(p^st_{y_te}(x)), where
 y_te = argmax_k p^te_k(x) is the teacher's label and phi(u) = log(u / (1 - u)). For logits f and a label
@@ -8,7 +8,7 @@ y this is, without forming probabilities,
 
 Here teacher and student are linearized models (kernel Theta, shared across K outputs) trained by
 gradient flow on the squared loss: teacher on the labels up to T_te, student on the teacher's logits
-for time t~ (001 Eq. 3-4; :func:`kdntk.nagarajan.distilled_flow`). The closed form predicts the paper's
+for time t~ (Nagarajan et al. 2023, Eq. 3-4; [`kdntk.nagarajan.distilled_flow`][kdntk.nagarajan.distilled_flow]). The closed form predicts the paper's
 finding: the student's function is A(t~) times the teacher's, so it shrinks every eigendirection by
 alpha_k(t~) <= 1 -- most the bottom ones, where mislabeled points live.
 
@@ -19,7 +19,7 @@ Sec. 3.2 (loss switching) is the flow df/dt = -Theta (f - y_1) for t < t_s and -
 
 How much of distillation's gain late switching recovers (Sec. 3.2, Fig. 4) is the ratio
 (R_onehot - R_switch(t_s)) / (R_onehot - R_distill) of squared risks at the end of training
-(:func:`switching_gain_recovered`).
+([`switching_gain_recovered`][kdntk.nagarajan.switching_gain_recovered]).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ __all__ = [
 def logit_transformed_probability(
     logits: Float[ArrayLike, "... k"], labels: Int[ArrayLike, "..."]
 ) -> Float[Array, "..."]:
-    """phi(p_y) = log(p_y / (1 - p_y)) of p = softmax(logits), as f_y - logsumexp_{j != y} f_j (001 Sec. 3.1).
+    """phi(p_y) = log(p_y / (1 - p_y)) of p = softmax(logits), as f_y - logsumexp_{j != y} f_j (Nagarajan et al. 2023, Sec. 3.1).
 
     Args:
       logits: shape (..., K), K >= 2.
@@ -81,7 +81,7 @@ def _log_odds(f, y):
 
 
 class Deviations(NamedTuple):
-    """phi of teacher and student probability of the teacher's label (001 Sec. 3.1, Fig. 1-2).
+    """phi of teacher and student probability of the teacher's label (Nagarajan et al. 2023, Sec. 3.1, Fig. 1-2).
 
     Attributes:
       teacher_train, student_train: shape (N,) (X and Y axes of the train scatter).
@@ -109,7 +109,7 @@ def teacher_student_deviations(
     t_teacher: float,
     t_student: float,
 ) -> Deviations:
-    """Per-sample deviations of a kernel student distilled from a stopped kernel teacher (001 Sec. 3.1).
+    """Per-sample deviations of a kernel student distilled from a stopped kernel teacher (Nagarajan et al. 2023, Sec. 3.1).
 
     Teacher: f_te = A(T_te) Y (gradient flow on squared loss, Eq. 3). Student: A(t~) f_te (Eq. 4).
     Binary: ``targets`` of shape (N,) (e.g. +-1), the logit is f and p = sigmoid(f) (two-class
@@ -124,7 +124,7 @@ def teacher_student_deviations(
       t_student: student time t~ >= 0.
 
     Returns:
-      A :class:`Deviations`.
+      A [`Deviations`][kdntk.nagarajan.Deviations].
 
     Raises:
       ValueError: on bad shapes or negative times.
@@ -162,7 +162,7 @@ def switched_flow(
 ) -> Float[Array, "T n *k"]:
     """Closed-form trajectory of gradient flow whose target switches from y_first to y_second at t_s.
 
-    (001 Sec. 3.2, "late distillation" with y_first = one-hot labels, y_second = teacher outputs; the
+    (Nagarajan et al. 2023, Sec. 3.2, "late distillation" with y_first = one-hot labels, y_second = teacher outputs; the
     reverse for distillation-then-one-hot.) In the eigenbasis, with c = V^T y:
 
         coefficient_k(t) = alpha_k(t) c1_k                                       (t <= t_s)
@@ -251,9 +251,9 @@ def switching_gain_recovered(
     theta_test_train: Float[ArrayLike, "m n"] | None = None,
     reverse: bool = False,
 ) -> SwitchingGain:
-    """How much of distillation's gain a late switch to distillation recovers (001 Sec. 3.2, Fig. 4).
+    """How much of distillation's gain a late switch to distillation recovers (Nagarajan et al. 2023, Sec. 3.2, Fig. 4).
 
-    Three closed-form gradient flows (:func:`switched_flow`) are run to ``t_end``: one-hot (on
+    Three closed-form gradient flows ([`switched_flow`][kdntk.nagarajan.switched_flow]) are run to ``t_end``: one-hot (on
     ``labels`` throughout), distillation (on ``teacher_targets`` throughout) and, for every t_s in
     ``t_switch``, one-hot up to t_s then distillation. Each is scored by the squared risk
     R = mean_points ||f(x) - eval_target(x)||^2 on the test inputs (with ``theta_test_train``) or
@@ -276,7 +276,7 @@ def switching_gain_recovered(
       reverse: switch from distillation to one-hot instead.
 
     Returns:
-      A :class:`SwitchingGain`.
+      A [`SwitchingGain`][kdntk.nagarajan.SwitchingGain].
 
     Raises:
       ValueError: on bad shapes, negative times or switching times after ``t_end``.

@@ -1,11 +1,11 @@
-"""The eigenspace view of distillation: gradient flow as a per-eigendirection sparsifier (001 Sec. 4.1).
+"""The eigenspace view of distillation: gradient flow as a per-eigendirection sparsifier (Nagarajan et al. 2023, Sec. 4.1).
 
-Gradient flow on the squared loss (1/2)||X beta - y||^2 from beta = 0 gives (001 Eq. 3)
+Gradient flow on the squared loss (1/2)||X beta - y||^2 from beta = 0 gives (Nagarajan et al. 2023, Eq. 3)
 
     beta(t) = X^T (X X^T)^-1 A(t) y,        A(t) = I - exp(-t X X^T),
 
 and in kernel form (X X^T -> Theta) the function on the training inputs is f_t(X) = A(t) y. A student
-trained for time t~ on the outputs of a teacher stopped at T_te has (001 Eq. 4)
+trained for time t~ on the outputs of a teacher stopped at T_te has (Nagarajan et al. 2023, Eq. 4)
 
     A~(t~) = A(t~) A(T_te),   i.e.  alpha~_k = alpha_k(t~) alpha_k(T_te),  alpha_k(t) = 1 - exp(-lambda_k t),
 
@@ -13,7 +13,7 @@ with lambda_k the eigenvalues of Theta. Everything here is computed from ONE eig
 and broadcasts over the student time t and the teacher time T_te. ``t_teacher = inf`` is the standalone
 model (A(inf) = I on the range of Theta), so one call covers teacher and student.
 
-Theorem 4.1 (the student is a stronger sparsifier) is made checkable by :func:`sparsification_theorem`.
+Theorem 4.1 (the student is a stronger sparsifier) is made checkable by [`sparsification_theorem`][kdntk.nagarajan.sparsification_theorem].
 Eigendirections are ordered top first (largest lambda first), as in the paper.
 """
 
@@ -95,7 +95,7 @@ def _distilled_alpha(lam, t, tt):
 def distilled_sparsifier(
     eigenvalues: Float[ArrayLike, " k"], t: Float[ArrayLike, "..."], t_teacher: Float[ArrayLike, "..."]
 ) -> Float[Array, "... k"]:
-    """alpha~_k(t) = alpha_k(t) alpha_k(T_te) = (1 - e^{-lambda_k t})(1 - e^{-lambda_k T_te}) (001 Eq. 4).
+    """alpha~_k(t) = alpha_k(t) alpha_k(T_te) = (1 - e^{-lambda_k t})(1 - e^{-lambda_k T_te}) (Nagarajan et al. 2023, Eq. 4).
 
     Args:
       eigenvalues: lambda_k >= 0, shape (k,).
@@ -170,7 +170,7 @@ def distilled_flow(
     *,
     t_teacher: Float[ArrayLike, "..."] = jnp.inf,
 ) -> Float[Array, "... n *c"]:
-    """Student function on the training inputs, A(t) A(T_te) y = V diag(alpha~) V^T y (001 Eq. 3-4).
+    """Student function on the training inputs, A(t) A(T_te) y = V diag(alpha~) V^T y (Nagarajan et al. 2023, Eq. 3-4).
 
     The student starts at f = 0 and follows gradient flow df/dt = -Theta (f - f_te) towards the
     outputs f_te = A(T_te) y of a teacher stopped at T_te. ``t_teacher = inf`` (the default) is the
@@ -200,7 +200,7 @@ def distilled_flow_predict(
     *,
     t_teacher: Float[ArrayLike, "..."] = jnp.inf,
 ) -> Float[Array, "... m *c"]:
-    """Student function on new inputs, Theta(x, X) V diag(alpha~ / lambda) V^T y (001 Eq. 4, kernel form).
+    """Student function on new inputs, Theta(x, X) V diag(alpha~ / lambda) V^T y (Nagarajan et al. 2023, Eq. 4, kernel form).
 
     Null directions of Theta (lambda = 0) contribute nothing (the teacher never fits them at finite
     T_te; with T_te = inf they are dropped, i.e. the pseudo-inverse is used).
@@ -233,7 +233,7 @@ def linear_flow_weights(
     *,
     t_teacher: Float[ArrayLike, "..."] = jnp.inf,
 ) -> Float[Array, "... p *c"]:
-    """Weights of the linear model, beta(t) = X^T (X X^T)^-1 A(t) A(T_te) y (001 Eq. 3-4).
+    """Weights of the linear model, beta(t) = X^T (X X^T)^-1 A(t) A(T_te) y (Nagarajan et al. 2023, Eq. 3-4).
 
     Args:
       x: design matrix X (or features phi(X)), shape (N, P); X X^T should be invertible.
@@ -262,7 +262,7 @@ def weight_projections(
     t_teacher: Float[ArrayLike, "..."] = jnp.inf,
     directions: tuple[int, ...] | None = None,
 ) -> Float[Array, "... d"]:
-    """||W^T v_k||: the weights projected on weight-space eigendirections (001 App. C.4, Fig. 20).
+    """||W^T v_k||: the weights projected on weight-space eigendirections (Nagarajan et al. 2023, App. C.4, Fig. 20).
 
     With features Phi (Theta = Phi Phi^T = sum_k lambda_k u_k u_k^T), the weight-space eigendirections
     are v_k = Phi^T u_k / sqrt(lambda_k), and W(t) = Phi^T Theta^-1 A~ Y gives
@@ -305,7 +305,7 @@ def checked_directions(eigenvalues: Float[ArrayLike, " n"], directions) -> np.nd
 
 
 class SparsificationTheorem(NamedTuple):
-    """Both sides of Theorem 4.1 for a pair lambda_k1 > lambda_k2 and a level alpha* (001 App. B).
+    """Both sides of Theorem 4.1 for a pair lambda_k1 > lambda_k2 and a level alpha* (Nagarajan et al. 2023, App. B).
 
     Attributes:
       time: the proof's choice T_te = t~ = -ln(1 - sqrt(alpha*)) / lambda_k1.
@@ -330,7 +330,7 @@ def sparsification_theorem(
     eigenvalue_bottom: Float[ArrayLike, "..."],
     alpha_star: Float[ArrayLike, "..."],
 ) -> SparsificationTheorem:
-    """The construction of Theorem 4.1's proof and both sides of its inequality (001 Eq. 5, 7-12).
+    """The construction of Theorem 4.1's proof and both sides of its inequality (Nagarajan et al. 2023, Eq. 5, 7-12).
 
     All arguments broadcast together. The sparsifier factors are evaluated as 1 - e^{-lambda t} at the
     constructed times (not from the closed forms in the attribute docs, which the tests use as the

@@ -1,14 +1,14 @@
-"""The gradient-space view at small scale: channel-wise linear classifiers on the C.5 data (001 App. C.5).
+"""The gradient-space view at small scale: channel-wise linear classifiers on the C.5 data (Nagarajan et al. 2023, App. C.5).
 
 The model has K output nodes, node k reading only channel k: f_k(x) = w_k . x_k. A teacher is trained
 on one-hot labels and a self-distilled student on the teacher's temperature-T probabilities, both
 with optax Adam (lr 0.1, batch 128, 512 points, 10 epochs, T = 5 in the paper). Measured:
 
 - the fraction of (x, k) pairs whose per-sample gradient pushes w_k the right way,
-  sign((target_k - p_k)(x_k . mu_k)) > 0 over pairs with x_k != 0 (:func:`gradient_sign_fraction`),
+  sign((target_k - p_k)(x_k . mu_k)) > 0 over pairs with x_k != 0 ([`gradient_sign_fraction`][kdntk.nagarajan.gradient_sign_fraction]),
   and the paper's literal count "x_k . mu_k > 0 iff target_k > 0" over all pairs
-  (:func:`support_agreement_fraction`);
-- cos-sim(w_k, mu_k) per class (:func:`class_cosines`), accuracies, logits (Fig. 23).
+  ([`support_agreement_fraction`][kdntk.nagarajan.support_agreement_fraction]);
+- cos-sim(w_k, mu_k) per class ([`class_cosines`][kdntk.nagarajan.class_cosines]), accuracies, logits (Fig. 23).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ __all__ = [
 
 
 def channel_logits(weights: Float[ArrayLike, "k d"], inputs: Float[ArrayLike, "n k d"]) -> Float[Array, "n k"]:
-    """f_k(x) = w_k . x_k for every point and node (001 Sec. 4.2, App. C.5)."""
+    """f_k(x) = w_k . x_k for every point and node (Nagarajan et al. 2023, Sec. 4.2, App. C.5)."""
     return _channel_logits(jnp.asarray(weights), jnp.asarray(inputs))
 
 
@@ -64,7 +64,7 @@ def gradient_sign_fraction(
 
     The per-sample descent direction of cross-entropy on node k is (target_k - p_k) x_k; it is
     "constructive" when its projection on mu_k, (target_k - p_k)(x_k . mu_k), is positive
-    (001 App. C.5, Lemma B.3 Eq. 25). Pairs with x_k = 0 carry no gradient and are not counted.
+    (Nagarajan et al. 2023, App. C.5, Lemma B.3 Eq. 25). Pairs with x_k = 0 carry no gradient and are not counted.
 
     Args:
       inputs: x, shape (n, K, D).
@@ -104,7 +104,7 @@ def _support_agreement(x, mu, targets, threshold):
 
 
 def class_cosines(weights: Float[ArrayLike, "k d"], class_vectors: Float[ArrayLike, "k d"]) -> Float[Array, " k"]:
-    """cos-sim(w_k, mu_k) for every class (001 Eq. 6, Fig. 23 middle)."""
+    """cos-sim(w_k, mu_k) for every class (Nagarajan et al. 2023, Eq. 6, Fig. 23 middle)."""
     return _cosines(jnp.asarray(weights), jnp.asarray(class_vectors))
 
 
@@ -141,7 +141,7 @@ def train_channel_classifier(
     temperature: float = 1.0,
     init: Float[ArrayLike, "k d"] | None = None,
 ) -> ChannelClassifier:
-    """Train f_k = w_k . x_k with optax Adam on cross-entropy to soft targets (001 App. C.5).
+    """Train f_k = w_k . x_k with optax Adam on cross-entropy to soft targets (Nagarajan et al. 2023, App. C.5).
 
     Loss per batch: -mean_x sum_k target_k(x) log softmax(f(x) / T)_k. A teacher uses one-hot
     targets and T = 1; a distilled student uses softmax(f_te / T) targets and the same T (Hinton
@@ -158,7 +158,7 @@ def train_channel_classifier(
       init: initial weights (K, D); default zeros.
 
     Returns:
-      A :class:`ChannelClassifier`.
+      A [`ChannelClassifier`][kdntk.nagarajan.ChannelClassifier].
 
     Raises:
       ValueError: on bad shapes or hyperparameters; NumericalError if the weights become non-finite.

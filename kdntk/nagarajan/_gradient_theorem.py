@@ -1,4 +1,4 @@
-"""Theorem 4.2 / B.4 evaluated exactly in the theorem's own setting (001 Sec. 4.2, App. B.1).
+"""Theorem 4.2 / B.4 evaluated exactly in the theorem's own setting (Nagarajan et al. 2023, Sec. 4.2, App. B.1).
 
 Setting (App. B.1, Assumption B.1): K classes, unit class vectors mu_k in R^D; for each class y there
 are m points whose channel y is N(0, I/D) conditioned on x_y . mu_y = tau and whose ONE similar class
@@ -121,7 +121,7 @@ def gradient_quality(
     """One-hot vs distillation updates in the setting of Theorem B.4, computed exactly on a sample.
 
     Draws the B.1 data set (m points per class), class vectors and an eps-imperfect teacher from
-    ``key``, then evaluates u_k, u~_k and the closed forms listed in :class:`GradientQuality`.
+    ``key``, then evaluates u_k, u~_k and the closed forms listed in [`GradientQuality`][kdntk.nagarajan.GradientQuality].
     Jit/vmap-friendly over ``key``, ``alpha``, ``alpha_teacher``, ``tau``, ``eps`` when called
     through ``jax.vmap`` (m, dim, num_classes are static sizes).
 
@@ -136,7 +136,7 @@ def gradient_quality(
       eps: teacher imperfection, cos-sim(w^te_k, mu_k) = 1 - eps, eps in [0, 1].
 
     Returns:
-      A :class:`GradientQuality`.
+      A [`GradientQuality`][kdntk.nagarajan.GradientQuality].
 
     Raises:
       ValueError: on out-of-range sizes or hyperparameters (concrete values).

@@ -1,9 +1,9 @@
-"""ReLU random features, the linear model of 001 App. C.4 (5000 features, 128 points).
+"""ReLU random features, the linear model of Nagarajan et al. (2023), App. C.4 (5000 features, 128 points).
 
 phi(x) = max(0, x W + b) / sqrt(F), W ~ N(0, I / d), b ~ N(0, 1): a fixed random feature map; a linear
-model on phi is a kernel model with Theta = phi(X) phi(X)^T, so :mod:`kdntk.eigen` applies directly
+model on phi is a kernel model with Theta = phi(X) phi(X)^T, so [`kdntk.nagarajan`][kdntk.nagarajan] applies directly
 (``kdntk.nagarajan.weight_projections`` gives the C.4 / Fig. 20 trajectories for squared-loss gradient flow,
-exactly). The paper trains with cross-entropy; :func:`cross_entropy_feature_trajectory` does that by
+exactly). The paper trains with cross-entropy; [`cross_entropy_feature_trajectory`][kdntk.nagarajan.cross_entropy_feature_trajectory] does that by
 full-batch gradient descent in one ``lax.scan`` and records the same projections ||W^T v_k||.
 """
 
@@ -26,7 +26,7 @@ __all__ = ["FeatureTrajectory", "cross_entropy_feature_trajectory", "random_relu
 def random_relu_features(
     key: Array, x: Float[ArrayLike, "n d"], *, num_features: int = 5000
 ) -> Float[Array, "n f"]:
-    """phi(x) = relu(x W + b) / sqrt(F), W ~ N(0, I/d), b ~ N(0, 1), F = num_features (001 App. C.4).
+    """phi(x) = relu(x W + b) / sqrt(F), W ~ N(0, I/d), b ~ N(0, 1), F = num_features (Nagarajan et al. 2023, App. C.4).
 
     The same ``key`` gives the same feature map, so train and test inputs must be mapped with one key.
 
@@ -100,7 +100,7 @@ def cross_entropy_feature_trajectory(
     temperature: float = 1.0,
     link: str = "softmax",
 ) -> FeatureTrajectory:
-    """Full-batch gradient descent on cross-entropy for f = Phi W from W = 0 (001 App. C.4, Fig. 20).
+    """Full-batch gradient descent on cross-entropy for f = Phi W from W = 0 (Nagarajan et al. 2023, App. C.4, Fig. 20).
 
     Loss: softmax link, -mean_i sum_k q_ik log softmax(Phi_i W / T)_k; sigmoid link, per-output binary
     cross-entropy of sigmoid(Phi_i W / T) against q_ik. A teacher uses one-hot (noisy) labels and T = 1;
@@ -112,7 +112,7 @@ def cross_entropy_feature_trajectory(
     kdntk uses full-batch gradient descent so that the trajectory is deterministic.
 
     Args:
-      features: Phi, shape (N, F) (e.g. :func:`random_relu_features`).
+      features: Phi, shape (N, F) (e.g. [`random_relu_features`][kdntk.nagarajan.random_relu_features]).
       targets: probability vectors (softmax) or per-output targets in [0, 1] (sigmoid), shape (N, K).
       steps: number of gradient steps >= 1.
       learning_rate: step size > 0 (stable for about learning_rate < 2 N T^2 / lambda_max for softmax).
@@ -121,7 +121,7 @@ def cross_entropy_feature_trajectory(
       link: "softmax" or "sigmoid".
 
     Returns:
-      A :class:`FeatureTrajectory`.
+      A [`FeatureTrajectory`][kdntk.nagarajan.FeatureTrajectory].
 
     Raises:
       ValueError: on bad shapes, arguments or directions; NumericalError if training diverges.

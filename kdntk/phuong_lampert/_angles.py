@@ -23,7 +23,7 @@ __all__ = ["reverse_angle_cdf", "isotropic_reverse_angle_cdf", "isotropic_transf
 def reverse_angle_cdf(
     w: Float[ArrayLike, " d"], x: Float[ArrayLike, "m d"], theta: Float[ArrayLike, " k"]
 ) -> Float[Array, " k"]:
-    """p(theta) = P[alpha_bar(w, x) >= theta] estimated from samples x (002 Eq. 17).
+    """p(theta) = P[alpha_bar(w, x) >= theta] estimated from samples x (Phuong & Lampert 2019, Eq. 17).
 
     Args:
       w: the teacher weights w*, shape (d,).
@@ -64,7 +64,7 @@ def isotropic_reverse_angle_cdf(theta: Float[ArrayLike, "..."], *, dim: int) -> 
 
 
 def isotropic_transfer_risk(w: Float[ArrayLike, "... d"], w_star: Float[ArrayLike, " d"]) -> Float[Array, "..."]:
-    """Exact transfer risk alpha(w, w*) / pi for inputs with a rotation-invariant law (002 Eq. 4).
+    """Exact transfer risk alpha(w, w*) / pi for inputs with a rotation-invariant law (Phuong & Lampert 2019, Eq. 4).
 
     The sign of w^T x and w*^T x differ exactly on two wedges of total angle 2 alpha(w, w*) in
     the plane spanned by w and w*; the projection of an isotropic x onto that plane has a uniform

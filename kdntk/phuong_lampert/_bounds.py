@@ -1,4 +1,4 @@
-"""Transfer-risk bounds of linear distillation (Phuong & Lampert 2019, 002 Thm 3, Cor. 1-2, Thm D.1).
+"""Transfer-risk bounds of linear distillation (Phuong & Lampert 2019, Phuong & Lampert (2019), Thm 3, Cor. 1-2, Thm D.1).
 
 For the distilled linear student w_hat = P_X w* and n < d, for every beta in [0, pi/2]
 
@@ -66,7 +66,7 @@ def risk_bound(
     tight: bool = False,
     num_beta: int = NUM_BETA,
 ) -> Float[Array, "..."]:
-    """min over beta in [0, pi/2] of Thm 3's bound on the expected transfer risk (002 Eq. 18-19).
+    """min over beta in [0, pi/2] of Thm 3's bound on the expected transfer risk (Phuong & Lampert 2019, Eq. 18-19).
 
     Args:
       p: the task's reverse angle cdf p(theta) (Eq. 17): a vectorized callable, e.g.
@@ -155,7 +155,7 @@ def monotonicity_index(
     w_before: Float[ArrayLike, "k d"],
     w_after: Float[ArrayLike, "k d"],
 ) -> tuple[Array, Array]:
-    """Monotonicity index m = P[alpha_bar(w*, w([X, x])) < alpha_bar(w*, w(X))] (002 Eq. 34).
+    """Monotonicity index m = P[alpha_bar(w*, w([X, x])) < alpha_bar(w*, w(X))] (Phuong & Lampert 2019, Eq. 34).
 
     Args:
       w_star: teacher, (d,).

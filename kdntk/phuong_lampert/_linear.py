@@ -1,4 +1,4 @@
-"""Linear and deep-linear distillation of Phuong & Lampert (ICML 2019; 002 Sec. 3-4, App. A-C).
+"""Linear and deep-linear distillation of Phuong & Lampert (ICML 2019; Phuong & Lampert 2019, Sec. 3-4, App. A-C).
 
 A linear teacher w* labels inputs x (rows of ``x``, shape (n, d); the paper's X = x^T) with soft
 labels y_i = sigma(w*^T x_i). A student w^T = W_N ... W_1 minimizes the normalized cross-entropy
@@ -11,7 +11,7 @@ by gradient flow. From w(0) = 0 (N = 1) it converges to the projection of w* ont
     w_hat = P_X w* = x^T (x x^T)^-1 x w*   (n < d),    w_hat = w*   (n >= d)   (Thm 1, Eq. 6)
 
 and a deep linear student from a balanced near-zero initialization ends within the distance of
-Eq. 73-76 of w_hat (Thm 2). :func:`linear` is the model phi(x) = x as a :class:`kdntk.Network`,
+Eq. 73-76 of w_hat (Thm 2). [`linear`][kdntk.phuong_lampert.linear] is the model phi(x) = x as a [`kdntk.Network`][kdntk.Network],
 so every kernel analysis of kdntk runs on linear students too (Theta(x1, x2) = x1 x2^T).
 """
 
@@ -59,7 +59,7 @@ def _linear_kernel(x1, x2, get="ntk", **kwargs):
 
 
 def linear() -> Network:
-    """The bias-free linear model f(x) = w^T x as a :class:`kdntk.Network` (002 Sec. 3).
+    """The bias-free linear model f(x) = w^T x as a [`kdntk.Network`][kdntk.Network] (Phuong & Lampert 2019, Sec. 3).
 
     Its features are phi(x) = x, so ``kernel_fn(x1, x2, "ntk")`` = ``kernel_fn(x1, x2, "nngp")``
     = x1 x2^T exactly; ``init_fn`` draws w ~ N(0, I_d). The kernel analyses of kdntk
@@ -89,7 +89,7 @@ def _check_xw(x, w_star):
 def linear_distillation_solution(
     x: Float[Array, "n d"], w_star: Float[Array, " d"]
 ) -> Float[Array, " d"]:
-    """w_hat = P_X w*: the converged distilled linear student (002 Thm 1, Eq. 6, 37).
+    """w_hat = P_X w*: the converged distilled linear student (Phuong & Lampert 2019, Thm 1, Eq. 6, 37).
 
         w_hat = w*                        if n >= d (and x has rank d),
         w_hat = x^T (x x^T)^-1 x w*       if n < d,
@@ -123,7 +123,7 @@ def linear_distillation_loss(
     """L1(w) of Eq. 1: the mean of KL(Bernoulli(y_i) || Bernoulli(sigma(w^T x_i))), minimum 0.
 
     With y_i = sigma(w*^T x_i), L1(w) = (1/n) sum_i H(y_i, sigma(w^T x_i)) - H(y_i, y_i); its
-    zero set is {w : x w = x w*} (002 Thm A.2). Evaluated from logits (stable when saturated).
+    zero set is {w : x w = x w*} (Phuong & Lampert 2019, Thm A.2). Evaluated from logits (stable when saturated).
     """
     x, w_star = _check_xw(x, w_star)
     return _loss(jnp.asarray(w, x.dtype), x, jax.nn.sigmoid(x @ w_star), x @ w_star)
@@ -141,7 +141,7 @@ def _loss_from_targets(w, x, y):
 def linear_distillation_loss_grad(
     w: Float[Array, " d"], x: Float[Array, "n d"], w_star: Float[Array, " d"]
 ) -> Float[Array, " d"]:
-    """grad L1(w) = (1/n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i)) x_i (002 Eq. 38).
+    """grad L1(w) = (1/n) sum_i (sigma(w^T x_i) - sigma(w*^T x_i)) x_i (Phuong & Lampert 2019, Eq. 38).
 
     It lies in the span of the inputs, which is why gradient flow from 0 never leaves it.
     """
@@ -153,7 +153,7 @@ def linear_distillation_loss_grad(
 def linear_transfer_risk(
     w: Float[Array, "... d"], w_star: Float[Array, " d"], x_test: Float[Array, "m d"]
 ) -> Float[Array, "..."]:
-    """Monte-Carlo transfer risk R = P_x[sign(w^T x) != sign(w*^T x)] on ``x_test`` (002 Eq. 4).
+    """Monte-Carlo transfer risk R = P_x[sign(w^T x) != sign(w*^T x)] on ``x_test`` (Phuong & Lampert 2019, Eq. 4).
 
     ``w`` may carry leading axes (several students). For x with a rotation-invariant direction
     distribution (e.g. isotropic Gaussian) the exact value is alpha(w, w*) / pi.
@@ -169,7 +169,7 @@ def linear_transfer_risk(
 def perturbed_minimizer(
     key: Array, x: Float[Array, "n d"], w_hat: Float[Array, " d"], *, delta: float
 ) -> Float[Array, " d"]:
-    """w_delta = w_hat + delta ||w_hat|| q / ||q||, q Gaussian orthogonal to the data span (002 Sec. 5.2).
+    """w_delta = w_hat + delta ||w_hat|| q / ||q||, q Gaussian orthogonal to the data span (Phuong & Lampert 2019, Sec. 5.2).
 
     Every w_delta is a global minimizer of L1 (x w_delta = x w_hat); delta measures how far the
     learner departs from gradient descent's bias (delta = 0: w_hat). Needs n < d.
@@ -188,7 +188,7 @@ def perturbed_minimizer(
 def balanced_init(
     key: Array, dim: int, *, depth: int, width: int | None = None, scale: float = 1e-2
 ) -> list[Array]:
-    """Balanced near-zero weights W_1 .. W_N with ||w(0)|| = ``scale`` (002 Eq. 13).
+    """Balanced near-zero weights W_1 .. W_N with ||w(0)|| = ``scale`` (Phuong & Lampert 2019, Eq. 13).
 
     W_j = s v_j v_{j-1}^T with random unit vectors v_0 in R^d, v_1..v_{N-1} in R^width, v_N = 1
     and s = scale^(1/N); then W_{j+1}^T W_{j+1} = s^2 v_j v_j^T = W_j W_j^T exactly, and
@@ -223,10 +223,10 @@ def deep_linear_flow(
     num_steps: int,
     record_every: int = 1,
 ) -> Float[Array, "R d"]:
-    """Gradient descent with a small fixed step on L(W_1..W_N) = L1(W_N ... W_1) (002 Eq. 2-3).
+    """Gradient descent with a small fixed step on L(W_1..W_N) = L1(W_N ... W_1) (Phuong & Lampert 2019, Eq. 2-3).
 
     With ``weights = [w0[None, :]]`` it is the directly parameterized student (N = 1); with
-    :func:`balanced_init` the deep linear student of Thm 2. Targets are soft labels y_i in [0, 1]
+    [`balanced_init`][kdntk.phuong_lampert.balanced_init] the deep linear student of Thm 2. Targets are soft labels y_i in [0, 1]
     (sigma(x w*) for distillation; hard labels 1{x w* > 0} give the hard-target learner). A step
     of size eta is the explicit Euler discretization of the gradient flow at time t = eta * steps.
 
@@ -281,7 +281,7 @@ def _flow(weights, x, y, eta, num_records, every):
 
 
 def deep_linear_distance_bound(w0_norm, w_hat_norm, *, depth: int):
-    """Thm 2's bound on limsup ||w(t) - w_hat|| for a balanced deep linear student (002 Eq. 74-76).
+    """Thm 2's bound on limsup ||w(t) - w_hat|| for a balanced deep linear student (Phuong & Lampert 2019, Eq. 74-76).
 
         limsup ||w(t) - w_hat||^2 <= ||w_hat||^(2 + 2/N) / (||w_hat||^(2/N) - ||w(0)||^(2/N))
                                      - ||w_hat||^2,

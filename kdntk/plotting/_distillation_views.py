@@ -1,4 +1,4 @@
-"""Figures of the eigenspace and gradient-space views of distillation (001 Figs. 1-4, 20, 23; Thm 4.1)."""
+"""Figures of the eigenspace and gradient-space views of distillation (Nagarajan et al. 2023, Figs. 1-4, 20, 23; Thm 4.1)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ __all__ = [
 
 
 def plot_deviations(deviations, *, mislabeled=None, title: str | None = None):
-    """phi(p^te_{y_te}) (X) vs phi(p^st_{y_te}) (Y) on train and test points, with X = Y dashed (001 Fig. 1-2).
+    """phi(p^te_{y_te}) (X) vs phi(p^st_{y_te}) (Y) on train and test points, with X = Y dashed (Nagarajan et al. 2023, Fig. 1-2).
 
     Args:
-      deviations: a :class:`kdntk.nagarajan.Deviations` (also usable for Fig. 23 right with C.5 logits).
+      deviations: a [`kdntk.nagarajan.Deviations`][kdntk.nagarajan.Deviations] (also usable for Fig. 23 right with C.5 logits).
       mislabeled: optional boolean mask (N,) of training points with flipped labels, drawn in red.
       title: figure title.
 
@@ -51,11 +51,11 @@ def plot_deviations(deviations, *, mislabeled=None, title: str | None = None):
 
 
 def plot_sparsification(alpha_star, theorem, *, title: str | None = None):
-    """Both sides of Theorem 4.1 against alpha*: student alpha~_k2 vs the standalone minimum (001 Eq. 5).
+    """Both sides of Theorem 4.1 against alpha*: student alpha~_k2 vs the standalone minimum (Nagarajan et al. 2023, Eq. 5).
 
     Args:
       alpha_star: levels, shape (A,).
-      theorem: a :class:`kdntk.nagarajan.SparsificationTheorem` evaluated at those levels (fields shape (A,)
+      theorem: a [`kdntk.nagarajan.SparsificationTheorem`][kdntk.nagarajan.SparsificationTheorem] evaluated at those levels (fields shape (A,)
         or (A, C) for C eigenvalue ratios, one line each).
       title: figure title.
 
@@ -80,7 +80,7 @@ def plot_sparsification(alpha_star, theorem, *, title: str | None = None):
 
 def plot_eigen_trajectories(teacher, student, *, labels=("top direction", "bottom direction"),
                             title: str | None = None):
-    """Trajectories projected on a top (X) and a bottom (Y) eigendirection, star at the end (001 Fig. 20).
+    """Trajectories projected on a top (X) and a bottom (Y) eigendirection, star at the end (Nagarajan et al. 2023, Fig. 20).
 
     Args:
       teacher: projections over time, shape (T, 2) (e.g. ``kdntk.nagarajan.weight_projections``).
@@ -109,7 +109,7 @@ def plot_eigen_trajectories(teacher, student, *, labels=("top direction", "botto
 
 def plot_loss_switching(t, curves: Mapping[str, object], *, t_switch=None, ylabel: str = "test error",
                         xlabel: str = "training time t", title: str | None = None):
-    """A metric along training for one-hot, distillation and switched runs (001 Fig. 1b, 4).
+    """A metric along training for one-hot, distillation and switched runs (Nagarajan et al. 2023, Fig. 1b, 4).
 
     Also draws ``kdntk.nagarajan.switching_gain_recovered`` fractions against switching time (``xlabel``).
 
@@ -139,7 +139,7 @@ def plot_loss_switching(t, curves: Mapping[str, object], *, t_switch=None, ylabe
 
 
 def plot_class_cosines(teacher_cosines, student_cosines, *, title: str | None = None):
-    """cos-sim(w_k, mu_k) per class for teacher and student (001 Fig. 23 middle).
+    """cos-sim(w_k, mu_k) per class for teacher and student (Nagarajan et al. 2023, Fig. 23 middle).
 
     Args:
       teacher_cosines: shape (K,).

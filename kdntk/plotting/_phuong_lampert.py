@@ -1,4 +1,4 @@
-"""Figures of linear distillation (002 Figs. 1, 3-5) and of the NTK risk bound (000 Fig. 2; 003 Fig. S7).
+"""Figures of linear distillation (Phuong & Lampert 2019, Figs. 1, 3-5) and of the NTK risk bound (Ji & Zhu 2020, Fig. 2; supplement Fig. S7).
 
 Each function takes plain arrays (results of kdntk.phuong_lampert.linear / bounds / risk_bound) and returns a
 matplotlib Figure without showing it.
@@ -29,7 +29,7 @@ def _finish(fig, ax, title):
 
 
 def plot_reverse_angle_cdf(curves: Mapping[str, tuple], *, title: str | None = None):
-    """p(theta) against theta in [0, pi/2], one line per ``label -> (theta, p)`` (002 Fig. 1; 000 Fig. 2 middle)."""
+    """p(theta) against theta in [0, pi/2], one line per ``label -> (theta, p)`` (Phuong & Lampert 2019, Fig. 1; Ji & Zhu 2020, Fig. 2 middle)."""
     fig, ax = plt.subplots(figsize=(5, 4))
     for label, (theta, p) in curves.items():
         ax.plot(np.asarray(theta), np.asarray(p), label=label)
@@ -49,7 +49,7 @@ def plot_risk_vs_kappa(
     bound: Sequence[float] | None = None,
     title: str | None = None,
 ):
-    """Transfer risk of w_hat against kappa on a log2 axis, with error bars and Thm 3's bound (002 Fig. 3)."""
+    """Transfer risk of w_hat against kappa on a log2 axis, with error bars and Thm 3's bound (Phuong & Lampert 2019, Fig. 3)."""
     fig, ax = plt.subplots(figsize=(5, 4))
     k = np.asarray(kappas)
     ax.errorbar(k, np.asarray(risk), yerr=np.asarray(stderr), marker="o", capsize=2, label="measured risk")
@@ -63,7 +63,7 @@ def plot_risk_vs_kappa(
 
 
 def plot_optimization_bias(deltas, risk, stderr, *, title: str | None = None):
-    """Transfer risk of the global minimizers w_delta against delta (002 Fig. 4)."""
+    """Transfer risk of the global minimizers w_delta against delta (Phuong & Lampert 2019, Fig. 4)."""
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.errorbar(np.asarray(deltas), np.asarray(risk), yerr=np.asarray(stderr), marker="o", capsize=2)
     ax.set_xlabel("delta (larger = less optimisation bias)")
@@ -72,7 +72,7 @@ def plot_optimization_bias(deltas, risk, stderr, *, title: str | None = None):
 
 
 def plot_monotonicity(points: Mapping[str, tuple], *, title: str | None = None):
-    """Expected risk against monotonicity index, ``label -> (index, risk, index_se, risk_se)`` (002 Fig. 5).
+    """Expected risk against monotonicity index, ``label -> (index, risk, index_se, risk_se)`` (Phuong & Lampert 2019, Fig. 5).
 
     Each value may be a scalar or a 1-D array (a family of learners, e.g. w_delta over delta).
     """
@@ -87,7 +87,7 @@ def plot_monotonicity(points: Mapping[str, tuple], *, title: str | None = None):
 
 
 def plot_ntk_risk_bound(n, risk, risk_stderr, bound, alpha_bar_n, *, title: str | None = None):
-    """Left: measured R_n with error bars and Thm 1's bound p(pi/2 - alpha_bar_n); right: alpha_bar_n (000 Fig. 2)."""
+    """Left: measured R_n with error bars and Thm 1's bound p(pi/2 - alpha_bar_n); right: alpha_bar_n (Ji & Zhu 2020, Fig. 2)."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     n = np.asarray(n)
     a1.errorbar(n, np.asarray(risk), yerr=np.asarray(risk_stderr), marker="o", ms=3, capsize=2, label="measured R_n")
@@ -105,7 +105,7 @@ def plot_ntk_risk_bound(n, risk, risk_stderr, bound, alpha_bar_n, *, title: str 
 
 
 def plot_ntk_diagonal_ratio(scales, ratios: Sequence[np.ndarray], *, title: str | None = None):
-    """Theta(x, x) / x^T x at several input scales, with the 1/4 line (003 Fig. S7)."""
+    """Theta(x, x) / x^T x at several input scales, with the 1/4 line (Ji & Zhu 2020, supplement Fig. S7)."""
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.boxplot([np.asarray(r) for r in ratios], tick_labels=[f"{s:g}" for s in scales])
     ax.axhline(0.25, color="k", ls="--", label="1/4")

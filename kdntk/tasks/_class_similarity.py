@@ -1,4 +1,4 @@
-"""The K-channel class-similarity data set of 001 App. C.5 (gradient-space view, Sec. 4.2).
+"""The K-channel class-similarity data set of Nagarajan et al. (2023), App. C.5 (gradient-space view, Sec. 4.2).
 
 Each input has K channels of dimension D, x = (x_1, ..., x_K). Class vectors mu_k ~ N(0, I_D).
 Given a uniform label y, the target channel is
@@ -121,7 +121,7 @@ def class_similarity_dataset(
     replace: bool = False,
     class_vectors: Float[Array, "k d"] | None = None,
 ) -> ClassSimilarityData:
-    """Sample n points of the C.5 class-similarity data set (001 App. C.5; see module doc).
+    """Sample n points of the C.5 class-similarity data set (Nagarajan et al. 2023, App. C.5; see module doc).
 
     Args:
       key: PRNG key.
@@ -138,7 +138,7 @@ def class_similarity_dataset(
       class_vectors: optional fixed mu, shape (K, D) (e.g. to sample a test set for the same task).
 
     Returns:
-      A :class:`ClassSimilarityData`.
+      A [`ClassSimilarityData`][kdntk.tasks.ClassSimilarityData].
 
     Raises:
       ValueError: on out-of-range sizes or hyperparameters, or an unknown ``scaling``.

@@ -1,4 +1,4 @@
-"""The kappa-polynomial transfer task of Phuong & Lampert Sec. 5.1 (002, Fig. 3 and 5).
+"""The kappa-polynomial transfer task of Phuong & Lampert Sec. 5.1 (Phuong & Lampert 2019, Fig. 3 and 5).
 
 Sampling: an angle a with P[a >= theta] = (1 - 2 theta / pi)^kappa on [0, pi/2], i.e.
 a = (pi/2)(1 - U^(1/kappa)) for U ~ Uniform(0, 1); a unit direction z at angle a from w*,
@@ -22,7 +22,7 @@ __all__ = ["kappa_task", "kappa_reverse_cdf"]
 
 
 def kappa_task(key: Array, kappa: float, w_star: Float[Array, " d"], n: int) -> Float[Array, "n d"]:
-    """n inputs whose angle to w* has P[alpha_bar(w*, x) >= theta] = (1 - 2 theta / pi)^kappa (002 Sec. 5.1).
+    """n inputs whose angle to w* has P[alpha_bar(w*, x) >= theta] = (1 - 2 theta / pi)^kappa (Phuong & Lampert 2019, Sec. 5.1).
 
     Args:
       key: PRNG key.
@@ -59,7 +59,7 @@ def _sample(key, kappa, w_star, n):
 
 
 def kappa_reverse_cdf(theta, *, kappa: float) -> Array:
-    """The kappa task's exact p(theta) = (1 - 2 theta / pi)^kappa (002 Corollary 2, Sec. 5.1)."""
+    """The kappa task's exact p(theta) = (1 - 2 theta / pi)^kappa (Phuong & Lampert 2019, Corollary 2, Sec. 5.1)."""
     check_range(kappa, "kappa", low=0.0, low_open=True)
     theta = jnp.asarray(theta, jnp.result_type(float))
     return jnp.clip(1.0 - 2.0 * theta / jnp.pi, 0.0, 1.0) ** kappa

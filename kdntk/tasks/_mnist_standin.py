@@ -1,4 +1,4 @@
-"""A synthetic stand-in for (noisy) MNIST: no data set can be downloaded here (001 App. C.4).
+"""A synthetic stand-in for (noisy) MNIST: no data set can be downloaded here (Nagarajan et al. 2023, App. C.4).
 
 Ten smooth random 28 x 28 "digit" prototypes; a point of class c is its prototype plus per-pixel
 Gaussian noise, clipped to [0, 1] and flattened to 784 pixels. A fraction ``label_noise`` of the labels
@@ -61,7 +61,7 @@ def noisy_mnist_standin(
         one for train and test sets of one task.
 
     Returns:
-      A :class:`NoisyImages`.
+      A [`NoisyImages`][kdntk.tasks.NoisyImages].
 
     Raises:
       ValueError: on out-of-range arguments.

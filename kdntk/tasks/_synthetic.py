@@ -1,4 +1,4 @@
-"""Inputs and target functions of the experiments (000 Sec. 4, Fig. 3; 003 S4, S5).
+"""Inputs and target functions of the experiments (Ji & Zhu 2020, Sec. 4, Fig. 3; supplement S4, S5).
 
 Every task is a pure function of a PRNG key that returns a *target*: a callable pytree mapping
 inputs of shape (n, d) to logits of shape (n,). Targets hold their random parameters as arrays,
@@ -39,7 +39,7 @@ __all__ = [
 
 
 def sample_inputs(key: Array, n: int, *, dim: int = 2, std: float = INPUT_STD, dtype=None):
-    """n inputs x ~ N(0, std^2 I_dim), shape (n, dim) (003 S4: std = 5, dim = 2)."""
+    """n inputs x ~ N(0, std^2 I_dim), shape (n, dim) (Ji & Zhu 2020, supplement S4: std = 5, dim = 2)."""
     return std * jax.random.normal(key, (n, dim), dtype=dtype or jnp.result_type(float))
 
 
@@ -56,7 +56,7 @@ def _point_keys(key, x):
 
 @dataclass_pytree(["amplitudes", "centers", "widths"])
 class GaussianMixture:
-    """z(x) = sum_j A_j exp(-||x - c_j||^2 / s_j) (003 S4; Fig. 3 left).
+    """z(x) = sum_j A_j exp(-||x - c_j||^2 / s_j) (Ji & Zhu 2020, supplement S4; Fig. 3 left).
 
     Attributes:
       amplitudes: A_j, shape (q,).
@@ -83,7 +83,7 @@ def gaussian_mixture(
     width: float | None = None,
     spread: float = 0.5,
 ) -> GaussianMixture:
-    """A random Gaussian-mixture logit function with ``num_modes`` = q modes (003 S4).
+    """A random Gaussian-mixture logit function with ``num_modes`` = q modes (Ji & Zhu 2020, supplement S4).
 
     Amplitudes are drawn around ``amplitude`` (uniform in [1 - spread, 1 + spread] times it) with
     random signs; centres from N(0, center_std^2 I); widths around ``width`` (same relative
@@ -152,7 +152,7 @@ class ZeroFunction:
 
 
 def zero_function() -> ZeroFunction:
-    """The zero function (003 S5)."""
+    """The zero function (Ji & Zhu 2020, supplement S5)."""
     return ZeroFunction()
 
 
@@ -167,6 +167,6 @@ class HardLabels:
 
 
 def hard_labels(target) -> HardLabels:
-    """The labels y_g = 1{f_g(x) > 0} of a ground-truth logit function f_g (000 Sec. 2)."""
+    """The labels y_g = 1{f_g(x) > 0} of a ground-truth logit function f_g (Ji & Zhu 2020, Sec. 2)."""
     return HardLabels(target)
 

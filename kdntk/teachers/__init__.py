@@ -1,8 +1,8 @@
 """Teachers: finite networks trained on hard labels, and closed-form gradient-flow teachers.
 
 Every teacher is a callable pytree, inputs (n, *features) -> logits, usable as the ``target``
-of any sweep. A :class:`TeacherSnapshots` (one teacher at several stopping epochs) and a
-:class:`FlowTeacher` with several stopping times are teacher stacks: their logits carry a leading
+of any sweep. A [`TeacherSnapshots`][kdntk.teachers.TeacherSnapshots] (one teacher at several stopping epochs) and a
+[`FlowTeacher`][kdntk.teachers.FlowTeacher] with several stopping times are teacher stacks: their logits carry a leading
 axis E, and a sweep evaluates every teacher of the stack on the same trials.
 """
 

@@ -1,6 +1,6 @@
 """Closed-form teachers: kernel regression trained by gradient flow for time t (Ji & Zhu 2020, S1).
 
-f_t(x) = Theta(x, X) V diag((1 - exp(-t lambda)) / lambda) V^T y (see :func:`kdntk.gradient_flow`),
+f_t(x) = Theta(x, X) V diag((1 - exp(-t lambda)) / lambda) V^T y (see [`kdntk.gradient_flow`][kdntk.gradient_flow]),
 the analytic stand-in for a teacher stopped at time t. Several stopping times make a teacher
 stack (``stack_shape = t.shape``) that every sweep takes as a target.
 """
@@ -28,7 +28,7 @@ class FlowTeacher:
       x_train: X, shape (N, d).
       coefficients: c, shape (N,) (or (*T, N) for several times; then calls return (*T, n)).
       reduction: r.
-      net: the kernel's :class:`kdntk.Network` (static).
+      net: the kernel's [`kdntk.Network`][kdntk.Network] (static).
     """
 
     x_train: Float[Array, "N d"]

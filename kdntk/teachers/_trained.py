@@ -34,7 +34,7 @@ __all__ = ["TeacherConfig", "PAPER", "CPU", "Teacher", "TeacherSnapshots", "trai
 
 @dataclasses.dataclass(frozen=True)
 class TeacherConfig:
-    """Sizes and optimizer of a finite teacher (003 S4).
+    """Sizes and optimizer of a finite teacher (Ji & Zhu 2020, supplement S4).
 
     Attributes:
       depth: hidden layers L of the teacher MLP.
@@ -76,7 +76,7 @@ class Teacher:
     Attributes:
       params: the network parameters w (a pytree; a leading epoch axis when stacked).
       reduction: r, a scalar array.
-      net: the :class:`kdntk.Network` (static).
+      net: the [`kdntk.Network`][kdntk.Network] (static).
     """
 
     params: Any
@@ -94,8 +94,8 @@ class TeacherSnapshots:
     Attributes:
       params: parameter pytree whose leaves have a leading axis E.
       epochs: the stopping epochs, shape (E,); epoch e means the parameters after e Adam steps.
-      reduction: r, applied by :meth:`teacher`.
-      net: the teacher :class:`kdntk.Network` (static).
+      reduction: r, applied by [`teacher`][kdntk.teachers.TeacherSnapshots.teacher].
+      net: the teacher [`kdntk.Network`][kdntk.Network] (static).
     """
 
     params: Any
@@ -112,7 +112,7 @@ class TeacherSnapshots:
         return (len(self),)
 
     def teacher(self, i: int) -> Teacher:
-        """The teacher stopped at ``epochs[i]`` as a callable :class:`Teacher`.
+        """The teacher stopped at ``epochs[i]`` as a callable [`Teacher`][kdntk.teachers.Teacher].
 
         Raises:
           IndexError: ``i`` outside [-E, E) (no clamping to the last snapshot).
@@ -128,8 +128,8 @@ class TeacherSnapshots:
         return _snapshot_logits(self, x)
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, "E n"]:
-        """Same as :meth:`logits`: the snapshots are one logit function with an epoch axis, a
-        target for :func:`kdntk.ji_zhu.hard_label_effect_curve` and :func:`kdntk.data_inefficiency`."""
+        """Same as [`logits`][kdntk.teachers.TeacherSnapshots.logits]: the snapshots are one logit function with an epoch axis, a
+        target for [`kdntk.ji_zhu.hard_label_effect_curve`][kdntk.ji_zhu.hard_label_effect_curve] and [`kdntk.data_inefficiency`][kdntk.data_inefficiency]."""
         return self.logits(x)
 
 
@@ -212,15 +212,15 @@ def train_teacher(
     mean_i H(1{f_g(x_i) > 0}, sigma(f(x_i; w))), all epochs in one ``lax.scan``.
 
     Args:
-      ground_truth: f_g, inputs (n, d) -> logits (n,) or (n, 1); e.g. a task from :mod:`kdntk.tasks`.
+      ground_truth: f_g, inputs (n, d) -> logits (n,) or (n, 1); e.g. a task from [`kdntk.tasks`][kdntk.tasks].
       key: PRNG key (typed or legacy); ``split(key)`` gives the initialization key and the batch keys
         (epoch e uses ``split(batch_key, num_epochs)[e - 1]``).
-      config: a :class:`TeacherConfig` (:data:`CPU` by default, :data:`PAPER` for the paper).
+      config: a [`TeacherConfig`][kdntk.teachers.TeacherConfig] ([`CPU`][kdntk.teachers.CPU] by default, [`PAPER`][kdntk.teachers.PAPER] for the paper).
       stop_epochs: strictly increasing epochs in [0, num_epochs] (0 = initialization);
         default: powers of two up to num_epochs, and num_epochs.
 
     Returns:
-      :class:`TeacherSnapshots` with params stacked on a leading axis len(stop_epochs), in the
+      [`TeacherSnapshots`][kdntk.teachers.TeacherSnapshots] with params stacked on a leading axis len(stop_epochs), in the
       dtype of the network's initialization (float32, or float64 under ``jax_enable_x64``);
       batches are drawn in that dtype.
 
