@@ -21,6 +21,8 @@ from kdntk._src.checks import NumericalError as NumericalError
 from kdntk._src.checks import PrecisionWarning as PrecisionWarning
 from kdntk._src.effective import correction_logits as correction_logits
 from kdntk._src.effective import effective_logits as effective_logits
+from kdntk._src.engine import Trials as Trials
+from kdntk._src.engine import run_trials as run_trials
 from kdntk._src.engine import trial_inputs as trial_inputs
 from kdntk._src.gradient_flow import gradient_flow as gradient_flow
 from kdntk._src.gradient_flow import gradient_flow_predict as gradient_flow_predict
@@ -66,6 +68,7 @@ __all__ = [
     "PrecisionWarning",
     "TransferRisk",
     "TransferRiskCurve",
+    "Trials",
     "binary_cross_entropy",
     "cholesky",
     "correction_logits",
@@ -87,6 +90,7 @@ __all__ = [
     "phuong_lampert",
     "predict",
     "prefix_predictions",
+    "run_trials",
     "stax",
     "student_logit_changes",
     "tasks",

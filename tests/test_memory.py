@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import kdntk
-from kdntk._src.engine import _Stage
+from kdntk._src.engine import _Trial
 from kdntk._src.inefficiency import _trial
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.student import teacher_outputs
@@ -39,11 +39,11 @@ def test_data_inefficiency_bytes_bounds_xla_memory_analysis(init):
     n, k, rhos, block = 256, 2, jnp.linspace(0.1, 0.9, 4), 64
     net = kdntk.mlp(3)
     task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
-    trials = _Stage(_trial)   # the engine's per-batch program of data_inefficiency
+    trials = _Trial(_trial, "threefry2x32")   # the engine's per-batch program of data_inefficiency
     f = jax.jit(lambda xs, keys, rho: trials(
         (xs, keys, jax.vmap(lambda x: teacher_outputs(x, task, None, 1.0))(xs)),
         net, rho, jnp.ones_like(rho), init, block))
-    xs, keys = jnp.ones((k, n, 2)), jax.random.split(jax.random.key(0), k)
+    xs, keys = jnp.ones((k, n, 2)), jax.random.key_data(jax.random.split(jax.random.key(0), k))
     _, total = _compiled_bytes(f.lower(xs, keys, rhos).compile())
     est = data_inefficiency_bytes(n, trials_per_device=k, num_rhs=4, block_rows=block, init=init)
     assert total <= est <= 2.0 * total

@@ -2,7 +2,7 @@
 
 A sweep repeats a computation over K independent trials and reports means and standard errors.
 Every sweep (data inefficiency, transfer-risk curves, hard-label curves, early stopping, the
-zero-function comparison, and any a user writes with [`run_trials`][kdntk.run_trials]) goes through
+zero-function comparison, and any a user writes with ``run_trials``) goes through
 ``run``, which owns what they share:
 
 - the engine arguments, validated once (``sweep_arguments``), the same in every sweep;
@@ -40,6 +40,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from kdntk._src.checks import (
+    NumericalError,
     as_key,
     check_array,
     check_integer,
@@ -47,6 +48,7 @@ from kdntk._src.checks import (
     check_range,
 )
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_fits
+from kdntk._src.results import result
 from kdntk._src.sharding import run_trials as run_on_mesh
 from kdntk._src.sharding import trial_mesh
 from kdntk.tasks import INPUT_STD
@@ -56,7 +58,9 @@ __all__ = [
     "ARGUMENTS",
     "arguments_of",
     "Sweep",
+    "SweepOutput",
     "Trials",
+    "run_trials",
     "sweep_arguments",
     "trial_keys",
     "trial_inputs",
@@ -187,9 +191,13 @@ def trial_inputs(key, num_trials: int, num_points: int, *, inputs=None, input_di
                             input_dim=input_dim, input_std=input_std, dtype=dtype, min_trials=1)
     num_points = check_integer(num_points, "num_points")
     _check_explicit(sweep, num_points)
+    source = _Source.of(sweep)
+    if source.kind == "explicit":
+        return sweep.inputs[:, :num_points]
     with sweep.precision():
-        input_keys, _ = trial_keys(sweep.key, sweep.num_trials)
-        return _draw(_Source.of(sweep), input_keys, sweep.inputs, num_points)
+        keys = jax.random.key_data(trial_keys(sweep.key, sweep.num_trials)[0])
+        draw = _Draw(source, str(jax.random.key_impl(sweep.key)), num_points)
+        return jnp.asarray(run_on_mesh(draw, trial_mesh(jax.devices()[:1]), keys))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,21 +219,32 @@ class _Source:
         return _Source("explicit", None, 0, 0.0, sweep.dtype)
 
 
-def _draw(source: _Source, input_keys, explicit, n: int):
-    """Inputs of a stack of trials: (K, n, *features)."""
-    if source.kind == "explicit":
-        return explicit[:, :n]
-    if source.kind == "gaussian":
-        return jax.vmap(lambda k: source.input_std * jax.random.normal(
-            k, (n, source.input_dim), source.dtype))(input_keys)
-    x = jax.vmap(lambda k: source.sampler(k, n))(input_keys)
-    if x.ndim < 3 or x.shape[1] != n:
-        raise ValueError(f"the inputs sampler must return (N, *features) = ({n}, ...) for "
-                         f"sampler(key, {n}), got shape {x.shape[1:]}.")
-    return x.astype(source.dtype)
+@dataclasses.dataclass(frozen=True)
+class _Draw:
+    """The program that draws a stack of trials' inputs (K, N, *features) from their input keys.
+
+    Its own program, so the inputs are materialized once: the callables and the trial maths then
+    see exactly the numbers [`trial_inputs`][kdntk.trial_inputs] returns (fused into a consumer, the draw could
+    round differently in the last bit, and ill-conditioned kernels amplify that)."""
+
+    source: _Source
+    impl: str
+    num_points: int
+
+    def __call__(self, keys):
+        keys = jax.random.wrap_key_data(keys, impl=self.impl)   # keys travel as raw uint32 data
+        n, source = self.num_points, self.source
+        if source.kind == "gaussian":
+            return jax.vmap(lambda k: source.input_std * jax.random.normal(
+                k, (n, source.input_dim), source.dtype))(keys)
+        x = jax.vmap(lambda k: source.sampler(k, n))(keys)
+        if x.ndim < 3 or x.shape[1] != n:
+            raise ValueError(f"the inputs sampler must return (N, *features) = ({n}, ...) for "
+                             f"sampler(key, {n}), got shape {x.shape[1:]}.")
+        return x.astype(source.dtype)
 
 
-class Trials(NamedTuple):
+class SweepOutput(NamedTuple):
     """What ``run`` returns: every trial's outputs and evaluated callables (numpy, K first)."""
 
     outputs: Any
@@ -233,19 +252,26 @@ class Trials(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Stage:
-    """A per-trial function mapped over a stack of trials (hashable: compiled once per function)."""
+class _Evaluate:
+    """The program that applies the user's callables to a stack of trials' inputs."""
 
     fn: Callable
-    source: _Source | None = None
-    num_points: int = 0
+
+    def __call__(self, x, *args):
+        return jax.lax.map(lambda xi: self.fn(xi, *args), x)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Trial:
+    """The program of the analysis' maths over a stack of trials (x, init keys, evaluated)."""
+
+    fn: Callable
+    impl: str
 
     def __call__(self, stacked, *args):
-        if self.source is None:                         # the trial program
-            return jax.lax.map(lambda t: self.fn(*t, *args), stacked)
-        keys, explicit = stacked                         # the evaluate program
-        x = _draw(self.source, keys, explicit, self.num_points)
-        return x, jax.lax.map(lambda xi: self.fn(xi, *args), x)
+        x, keys, evaluated = stacked
+        keys = jax.random.wrap_key_data(keys, impl=self.impl)   # keys travel as raw uint32 data
+        return jax.lax.map(lambda t: self.fn(*t, *args), (x, keys, evaluated))
 
 
 def _nothing(x):
@@ -271,7 +297,7 @@ def run(
     trial_bytes: int = 0,
     failure: Callable[[list], Exception] | None = None,
     name: str = "sweep",
-) -> Trials:
+) -> SweepOutput:
     """Run ``trial`` over the sweep's K trials, batch by batch, on the sweep's devices.
 
     Call inside ``sweep.precision()``.
@@ -292,20 +318,19 @@ def run(
       name: the sweep's name, for messages and the progress bar.
 
     Returns:
-      [`Trials`][kdntk.Trials] with numpy arrays whose first axis is the K trials.
+      ``SweepOutput`` with numpy arrays whose first axis is the K trials.
     """
     _check_explicit(sweep, num_points)
     source = _Source.of(sweep)
     k, mesh = sweep.num_trials, sweep.mesh
     num_dev = mesh.devices.size
     batch = -(-min(sweep.trial_batch, k) // num_dev) * num_dev   # a multiple of the device count
-    input_keys, init_keys = trial_keys(sweep.key, k)
-    explicit = sweep.inputs if source.kind == "explicit" else jnp.zeros((k, 0))
-    draw = _Stage(evaluate, source, num_points)
-    core = _Stage(trial)
+    impl = str(jax.random.key_impl(sweep.key))
+    input_keys, init_keys = (jax.random.key_data(a) for a in trial_keys(sweep.key, k))
+    draw, ev_program, core = _Draw(source, impl, num_points), _Evaluate(evaluate), _Trial(trial, impl)
     if sweep.check_memory:
-        _check_sweep_memory(sweep, draw, core, batch // num_dev, num_points, args,
-                            evaluate_args, trial_bytes, explicit, name)
+        _check_sweep_memory(sweep, draw, ev_program, core, batch // num_dev, num_points, args,
+                            evaluate_args, trial_bytes, name)
     starts = range(0, k, batch)
     if sweep.progress:
         from tqdm.auto import tqdm
@@ -314,7 +339,11 @@ def run(
     outputs, evaluated = [], []
     for i in starts:
         part = slice(i, i + batch)
-        x, ev = run_on_mesh(draw, mesh, (input_keys[part], explicit[part]), *evaluate_args)
+        if source.kind == "explicit":
+            x = np.asarray(sweep.inputs[part, :num_points])
+        else:
+            x = run_on_mesh(draw, mesh, input_keys[part])
+        ev = run_on_mesh(ev_program, mesh, x, *evaluate_args)
         if check_evaluated is not None:
             check_evaluated(ev)
         outputs.append(run_on_mesh(core, mesh, (x, init_keys[part], ev), *args))
@@ -327,16 +356,17 @@ def run(
             bad |= ~np.isfinite(leaf.reshape(k, -1)).all(axis=1)
         if bad.any():
             raise failure(np.flatnonzero(bad)[:8].tolist())
-    return Trials(outputs, evaluated)
+    return SweepOutput(outputs, evaluated)
 
 
-def _check_sweep_memory(sweep, draw, core, trials_per_device, num_points, args, evaluate_args,
-                        trial_bytes, explicit, name):
+def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_points, args,
+                        evaluate_args, trial_bytes, name):
     """Raise InsufficientMemoryError before allocating if the whole sweep cannot fit: the host
     holds every trial's outputs, a device one batch's inputs, outputs and one trial's work."""
-    one = (sweep.key[None], explicit[:1])
-    x, ev = jax.eval_shape(lambda s: draw(s, *evaluate_args), one)
-    out = jax.eval_shape(lambda s: core(s, *args), (x, sweep.key[None], ev))
+    key = jax.random.key_data(sweep.key)[None]
+    x = sweep.inputs[:1, :num_points] if draw.source.kind == "explicit" else jax.eval_shape(draw, key)
+    ev = jax.eval_shape(lambda v: ev_program(v, *evaluate_args), x)
+    out = jax.eval_shape(lambda s: core(s, *args), (x, key, ev))
 
     def nbytes(tree):
         return sum(leaf.size * np.dtype(leaf.dtype).itemsize for leaf in jax.tree_util.tree_leaves(tree))
@@ -348,3 +378,85 @@ def _check_sweep_memory(sweep, draw, core, trials_per_device, num_points, args, 
     device = trials_per_device * (per_trial + nbytes(x)) + int(trial_bytes)
     check_fits(device, sweep.mesh.devices.flat[0],
                what=f"{name} (N = {num_points}, {trials_per_device} trials per device per batch)")
+
+
+@result
+class Trials:
+    """Result of ``run_trials``: every trial's outputs with their Monte-Carlo mean and
+    standard error (pytrees of the trial function's output structure).
+
+    Attributes:
+      values: the outputs of every trial, each leaf with a leading trial axis K.
+      mean: the mean over trials of each leaf.
+      stderr: its standard error, std over trials (ddof 1) / sqrt(K).
+    """
+
+    values: Any
+    mean: Any
+    stderr: Any
+
+
+def _user_trial(x, key, evaluated, fn, *args):
+    return fn(x, key, *args)
+
+
+def _user_failure(bad):
+    return NumericalError(f"run_trials: trials {bad} returned NaN or inf.")
+
+
+def run_trials(
+    trial: Callable,
+    num_points: int,
+    *,
+    key,
+    num_trials: int = 20,
+    args: tuple = (),
+    inputs: Any = None,
+    input_dim: int = 2,
+    input_std: float = INPUT_STD,
+    dtype: Any = jnp.float64,
+    trial_batch: int = 8,
+    devices=None,
+    progress: bool = False,
+    check_memory: bool = True,
+) -> Trials:
+    """Your own Monte-Carlo sweep through the trial engine: the same key schedule, inputs,
+    batching, devices (one process or many), x64 scope and checks as every kdntk sweep.
+
+    Args:
+      trial: ``trial(x, key, *args) -> pytree of arrays``: one trial's computation on its
+        inputs x of shape (num_points, *features) and its own PRNG key (the key schedule's
+        ``init_key``); pure and traceable (it is compiled once and mapped over trials).
+      num_points: N, the inputs drawn per trial.
+      key: PRNG key, typed or legacy.
+      num_trials: K >= 2.
+      args: extra arguments passed to every trial: array leaves are traced, other leaves
+        (networks, callables, ints) are static and must be hashable.
+
+    Engine arguments (``inputs`` ... ``check_memory``): the same in every sweep (docs/engine.md).
+
+    Returns:
+      ``Trials``: per-trial values (K first), their mean and standard error.
+
+    Raises:
+      NumericalError: a trial returned NaN or inf (the trials are named).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, kdntk
+      >>> def trial(x, key):   # ||dw_n|| of a ReLU NTK student fitting x_1, for every n
+      ...     return kdntk.weight_norm_path(kdntk.ntk(kdntk.mlp(2), x), x[:, 0])
+      >>> res = kdntk.run_trials(trial, 8, key=jax.random.key(0), num_trials=4)
+      >>> res.values.shape, res.mean.shape
+      ((4, 8), (8,))
+    """
+    # No kernel of its own: block_rows is the trial's business (kdntk.ntk(..., block_rows=...)).
+    sweep = sweep_arguments("run_trials", **arguments_of({**locals(), "block_rows": DEFAULT_BLOCK_ROWS}))
+    if not callable(trial):
+        raise TypeError(f"trial must be a function trial(x, key, *args), got {type(trial).__name__}.")
+    num_points = check_integer(num_points, "num_points")
+    with sweep.precision():
+        out = run(sweep, _user_trial, num_points=num_points, args=(trial, *tuple(args)),
+                  failure=_user_failure, name="run_trials").outputs
+        mean = jax.tree_util.tree_map(lambda v: v.mean(axis=0), out)
+        stderr = jax.tree_util.tree_map(lambda v: v.std(axis=0, ddof=1) / np.sqrt(v.shape[0]), out)
+        return Trials(values=out, mean=mean, stderr=stderr)
