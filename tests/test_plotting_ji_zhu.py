@@ -17,8 +17,8 @@ def _sigmoid(z):
 
 
 def test_fig1_curves_match_closed_form_at_unit_temperature():
-    fig = plotting.plot_effective_logits_fig1(soft_ratios=(0.3,), temperature=1.0, temperatures=(1.0,),
-                                              soft_ratio=0.3, z_max=6.0)
+    curves = kdntk.ji_zhu.effective_logit_curves(np.linspace(-6.0, 6.0, 101), soft_ratio=0.3, temperature=1.0)
+    fig = plotting.plot_effective_logits_fig1(curves, curves)
     lines = fig.axes[0].get_lines()
     z, correct = (np.asarray(v) for v in lines[0].get_data())
     _, wrong = (np.asarray(v) for v in lines[1].get_data())
@@ -61,7 +61,8 @@ def test_figures_draw_the_given_arrays():
 
 
 def test_teacher_boundary_grid_matches_logit_signs():
-    fig = plotting.plot_teacher_boundary(lambda x: x[:, 0] - x[:, 1], extent=1.0, resolution=5)
+    fig = plotting.plot_teacher_boundary(kdntk.tasks.logit_grid(lambda x: x[:, 0] - x[:, 1], extent=1.0,
+                                                                resolution=5))
     img = fig.axes[1].get_images()[0].get_array()
     g = np.linspace(-1, 1, 5)
     np.testing.assert_allclose(np.asarray(img), g[None, :] - g[:, None])

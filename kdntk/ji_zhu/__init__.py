@@ -9,6 +9,8 @@ transfer-risk bound (Thm 1, Eq. 6-9), the label-smoothing view (Sec. 4.2), early
 (Fig. 4 middle), the zero function (supplement S5) and the imperfect teacher (Thm 2, Fig. 5).
 """
 
+from kdntk.ji_zhu._effective_curves import EffectiveLogitCurves as EffectiveLogitCurves
+from kdntk.ji_zhu._effective_curves import effective_logit_curves as effective_logit_curves
 from kdntk.ji_zhu._early_stopping import inefficiency_by_epoch as inefficiency_by_epoch
 from kdntk.ji_zhu._imperfect import HardLabelCurve as HardLabelCurve
 from kdntk.ji_zhu._imperfect import HardLabelEffect as HardLabelEffect
@@ -33,6 +35,8 @@ from kdntk.ji_zhu._zero_function import zero_function_comparison as zero_functio
 __all__ = [
     "cutoff_error",
     "cutoff_logits",
+    "effective_logit_curves",
+    "EffectiveLogitCurves",
     "feature_cosines",
     "hard_label_effect",
     "hard_label_effect_curve",

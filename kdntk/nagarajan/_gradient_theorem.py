@@ -184,11 +184,14 @@ def _gradient_quality(key, alpha, alpha_teacher, tau, eps, *, m, dim, num_classe
     qp, qm = similarity_probabilities(alpha_teacher, tau, K)
     frac = (D - 1) / D
     return GradientQuality(
-        u_par, d_par, u_perp, d_perp, u_q, d_q, u_cos, d_cos, t_cos,
-        pp, pm, qp, qm, (qp - pp) / qp, (qm - pm) / qm,
-        1 - 3 * jnp.exp(-(alpha_teacher - alpha) * tau / 2),
-        m * tau * ((1 - pp) - pm / 2), m * tau * ((1 - pp) - pm),
-        m * ((1 - pp) ** 2 + pm**2) * frac,
-        m * tau * ((qp - pp) + (qm - pm) / 2),
-        m * ((qp - pp) ** 2 + (qm - pm) ** 2) * frac,
+        onehot_parallel=u_par, distill_parallel=d_par, onehot_perp_sq=u_perp, distill_perp_sq=d_perp,
+        onehot_quality=u_q, distill_quality=d_q, onehot_cosine=u_cos, distill_cosine=d_cos,
+        teacher_cosine=t_cos, p_plus=pp, p_minus=pm, p_plus_teacher=qp, p_minus_teacher=qm,
+        gap_plus=(qp - pp) / qp, gap_minus=(qm - pm) / qm,
+        lemma_b1_kappa=1 - 3 * jnp.exp(-(alpha_teacher - alpha) * tau / 2),
+        onehot_parallel_exact=m * tau * ((1 - pp) - pm / 2),
+        onehot_parallel_paper=m * tau * ((1 - pp) - pm),
+        onehot_perp_sq_mean=m * ((1 - pp) ** 2 + pm**2) * frac,
+        distill_parallel_exact=m * tau * ((qp - pp) + (qm - pm) / 2),
+        distill_perp_sq_mean=m * ((qp - pp) ** 2 + (qm - pm) ** 2) * frac,
     )

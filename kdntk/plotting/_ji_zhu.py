@@ -33,32 +33,28 @@ def _finish(fig, title):
     return fig
 
 
-def plot_effective_logits_fig1(
-    *, soft_ratios: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95), temperature: float = 5.0,
-    temperatures: Sequence[float] = (1.0, 2.0, 5.0, 10.0, 20.0), soft_ratio: float = 0.05,
-    z_max: float = 10.0, title: str | None = None,
-):
-    """Ji & Zhu (2020), Fig. 1: z_eff against z_t for several rho at fixed T (left) and several T at fixed rho
-    (right); solid: a correct teacher y_g = 1{z_t > 0}, dashed: a wrong one y_g = 1{z_t < 0}."""
-    import jax.numpy as jnp
+def plot_effective_logits_fig1(by_soft_ratio, by_temperature, *, title: str | None = None):
+    """Ji & Zhu (2020), Fig. 1: z_eff against z_t for several rho at fixed T (left) and several T
+    at fixed rho (right); solid: a correct teacher y_g = 1{z_t > 0}, dashed: a wrong one.
 
-    from kdntk._src.effective import effective_logits
-
-    z = jnp.linspace(-z_max, z_max, 401)
-    correct, wrong = (z > 0).astype(z.dtype), (z <= 0).astype(z.dtype)
+    Args:
+      by_soft_ratio: the left panel's [`kdntk.ji_zhu.EffectiveLogitCurves`][kdntk.ji_zhu.EffectiveLogitCurves]
+        (from [`kdntk.ji_zhu.effective_logit_curves`][kdntk.ji_zhu.effective_logit_curves]).
+      by_temperature: the right panel's curves.
+      title: figure title.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    panels = ((axes[0], [(r, temperature) for r in soft_ratios], "rho"),
-              (axes[1], [(soft_ratio, T) for T in temperatures], "T"))
-    for ax, settings, which in panels:
-        for k, (rho, T) in enumerate(settings):
-            color = f"C{k}"
-            label = f"rho={rho:g}" if which == "rho" else f"T={T:g}"
-            ax.plot(z, effective_logits(z, correct, soft_ratio=rho, temperature=T), color=color, label=label)
-            ax.plot(z, effective_logits(z, wrong, soft_ratio=rho, temperature=T), color=color, ls="--")
+    for ax, curves, which in ((axes[0], by_soft_ratio, "rho"), (axes[1], by_temperature, "T")):
+        z = np.asarray(curves.z_t)
+        rho, T = np.asarray(curves.soft_ratio), np.asarray(curves.temperature)
+        for k, (right, wrong) in enumerate(zip(np.asarray(curves.correct), np.asarray(curves.wrong))):
+            label = f"rho={rho[k]:g}" if which == "rho" else f"T={T[k]:g}"
+            ax.plot(z, right, color=f"C{k}", label=label)
+            ax.plot(z, wrong, color=f"C{k}", ls="--")
         ax.plot(z, z, color="gray", lw=0.5)
         ax.set_xlabel("teacher logit z_t")
         ax.set_ylabel("effective student logit z_eff")
-        ax.set_title(f"T = {temperature:g}" if which == "rho" else f"rho = {soft_ratio:g}")
+        ax.set_title(f"T = {T[0]:g}" if which == "rho" else f"rho = {rho[0]:g}")
         ax.legend(fontsize=8)
     return _finish(fig, title)
 
@@ -148,18 +144,16 @@ def plot_hard_label_projection(curve, teachers, *, xlabel: str = "teacher stoppi
     return _finish(fig, title)
 
 
-def plot_teacher_boundary(logit_fn, *, extent: float = 15.0, resolution: int = 121,
-                          title: str | None = None):
-    """Ji & Zhu (2020), supplement Fig. S3: decision boundary (left) and logits (right) of a 2-D teacher on a grid."""
-    import jax.numpy as jnp
-
-    g = np.linspace(-extent, extent, resolution)
+def plot_teacher_boundary(grid, *, title: str | None = None):
+    """Ji & Zhu (2020), supplement Fig. S3: decision boundary (left) and logits (right) of a 2-D
+    teacher, from a [`kdntk.tasks.LogitGrid`][kdntk.tasks.LogitGrid]
+    ([`kdntk.tasks.logit_grid`][kdntk.tasks.logit_grid])."""
+    g, z = np.asarray(grid.axis), np.asarray(grid.logits)
     xx, yy = np.meshgrid(g, g)
-    z = np.asarray(logit_fn(jnp.asarray(np.stack([xx.ravel(), yy.ravel()], 1)))).reshape(xx.shape)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].contourf(xx, yy, z > 0, levels=1, cmap="coolwarm")
     axes[0].set_title("decision boundary")
-    im = axes[1].imshow(z, extent=(-extent, extent, -extent, extent), origin="lower", cmap="coolwarm")
+    im = axes[1].imshow(z, extent=(g[0], g[-1], g[0], g[-1]), origin="lower", cmap="coolwarm")
     fig.colorbar(im, ax=axes[1])
     axes[1].set_title("logits")
     return _finish(fig, title)

@@ -1,5 +1,7 @@
 """Inputs, target functions and data sets of the papers' experiments; pure functions of PRNG keys."""
 
+from kdntk.tasks._grid import LogitGrid as LogitGrid
+from kdntk.tasks._grid import logit_grid as logit_grid
 from kdntk.tasks._kappa import kappa_reverse_cdf as kappa_reverse_cdf
 from kdntk.tasks._kappa import kappa_task as kappa_task
 from kdntk.tasks._class_similarity import ClassSimilarityData as ClassSimilarityData
@@ -24,6 +26,7 @@ __all__ = [
     "GaussianMixture",
     "HardLabels",
     "INPUT_STD",
+    "LogitGrid",
     "NoisyImages",
     "RandomLogits",
     "SignFlip",
@@ -33,6 +36,7 @@ __all__ = [
     "hard_labels",
     "kappa_reverse_cdf",
     "kappa_task",
+    "logit_grid",
     "noisy_mnist_standin",
     "random_logits",
     "sample_inputs",
