@@ -2,7 +2,7 @@
 
 A sweep repeats a computation over K independent trials and reports means and standard errors.
 Every sweep (data inefficiency, transfer-risk curves, hard-label curves, early stopping, the
-zero-function comparison, and any a user writes with ``run_trials``) goes through
+zero-function comparison, and any a user writes with [`kdntk.run_trials`][kdntk.run_trials]) goes through
 ``run``, which owns what they share:
 
 - the engine arguments, validated once (``sweep_arguments``), the same in every sweep;
@@ -382,7 +382,7 @@ def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_po
 
 @result
 class Trials:
-    """Result of ``run_trials``: every trial's outputs with their Monte-Carlo mean and
+    """Result of [`kdntk.run_trials`][kdntk.run_trials]: every trial's outputs with their Monte-Carlo mean and
     standard error (pytrees of the trial function's output structure).
 
     Attributes:
@@ -436,7 +436,7 @@ def run_trials(
     Engine arguments (``inputs`` ... ``check_memory``): the same in every sweep (docs/engine.md).
 
     Returns:
-      ``Trials``: per-trial values (K first), their mean and standard error.
+      [`Trials`][kdntk.Trials]: per-trial values (K first), their mean and standard error.
 
     Raises:
       NumericalError: a trial returned NaN or inf (the trials are named).

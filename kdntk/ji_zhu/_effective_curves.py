@@ -49,7 +49,7 @@ def effective_logit_curves(z_t, *, soft_ratio, temperature=1.0) -> EffectiveLogi
       temperature: T > 0, scalar or 1-D (broadcast against ``soft_ratio``: P pairs).
 
     Returns:
-      :class:`EffectiveLogitCurves`.
+      [`EffectiveLogitCurves`][kdntk.ji_zhu.EffectiveLogitCurves].
 
     Example:
       >>> import jax.numpy as jnp, kdntk
