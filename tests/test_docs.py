@@ -79,6 +79,23 @@ def test_no_private_module_in_the_navigation():
     assert not private, f"private modules in the API pages or navigation: {sorted(set(private))}"
 
 
+SPHINX_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|data|meth|attr|obj|exc):`[^`]+`")
+PAPER_NUMBER = re.compile(r"(?:\(|\b)00[0-3](?:,? (?:Eq|Sec|App|Fig|Figs|Thm|Cor|Def|Lemma|S\d)\b)")
+
+
+def test_docs_use_autorefs_and_cite_papers_by_authors():
+    """mkdocs renders Sphinx roles raw; internal paper numbers mean nothing to a reader."""
+    files = sorted((ROOT / "kdntk").rglob("*.py")) + sorted((ROOT / "docs").glob("*.md"))
+    bad = []
+    for path in files:
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if SPHINX_ROLE.search(line) or PAPER_NUMBER.search(line):
+                bad.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()}")
+    assert not bad, ("write cross-references as [`kdntk.ntk`][kdntk.ntk] (public path; private "
+                     "objects as plain ``code``) and cite papers as 'Ji & Zhu (2020), Eq. 3', "
+                     "'Phuong & Lampert (2019)', 'Nagarajan et al. (2023)':\n" + "\n".join(bad))
+
+
 def _modules():
     names = ["kdntk"]
     for info in pkgutil.walk_packages(kdntk.__path__, "kdntk."):
