@@ -27,7 +27,7 @@ def _task():
 
 def _call(n, rho, temperature=1.0, *, num_trials, key=1):
     net, task = kdntk.mlp(3), _task()
-    res = kdntk.data_inefficiency(task, net, [n - 1], key=jax.random.key(key),
+    res = kdntk.data_inefficiency(task, net, [n - 1], key=jax.random.key(key), window=1.0,  # N = n
                                   num_trials=num_trials, soft_ratio=rho, temperature=temperature)
     return res.inefficiency
 

@@ -38,6 +38,7 @@ from kdntk._src.losses import distillation_loss_per_sample as distillation_loss_
 from kdntk._src.montecarlo import Estimate as Estimate
 from kdntk._src.montecarlo import log_log_slope as log_log_slope
 from kdntk._src.montecarlo import log_mean_ratio as log_mean_ratio
+from kdntk._src.montecarlo import windowed_slope as windowed_slope
 from kdntk._src.networks import Network as Network
 from kdntk._src.networks import mlp as mlp
 from kdntk._src.risk import TransferRisk as TransferRisk
@@ -105,4 +106,5 @@ __all__ = [
     "weight_norm",
     "weight_norm_path",
     "weight_norm_path_from_cholesky",
+    "windowed_slope",
 ]

@@ -13,6 +13,7 @@ PNG per figure plus a CSV of every number into the output folder.
 from __future__ import annotations
 
 import argparse
+import math
 import csv
 import os
 import sys
@@ -25,7 +26,6 @@ import numpy as np
 import kdntk
 from kdntk import tasks
 from kdntk import log_log_slope
-from kdntk._src.montecarlo import WINDOW
 
 SAMPLE_SIZES = (8, 16, 32, 64, 128)
 
@@ -50,7 +50,7 @@ def _experiments(key):
 
 
 def run(out: str, *, num_trials: int, sample_sizes=SAMPLE_SIZES, init: str = "prior", seed: int = 0,
-        window: float = WINDOW, stream=sys.stdout) -> dict:
+        window: float = math.sqrt(2.0), stream=sys.stdout) -> dict:
     """Compute every curve, print the table to ``stream``, write PNGs and a CSV into ``out``.
 
     Returns ``{"rows": [(figure, label, I (S,), I_stderr (S,), slope, slope_stderr)],
@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     parser.add_argument("--init", default="prior", choices=["prior", "network", "zero"],
                         help="student initial logits: NNGP sample (default), finite network, zero")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--window", type=float, default=WINDOW,
+    parser.add_argument("--window", type=float, default=math.sqrt(2.0),
                         help="w >= 1 of the windowed I(n) over sizes [n/w, (n+1)w] (default sqrt 2; "
                              "1 gives Definition 1)")
     args = parser.parse_args(argv)

@@ -74,7 +74,8 @@ def test_inefficiency_by_epoch_plots_one_curve_per_epoch():
     res = kdntk.DataInefficiency(
         sample_sizes=np.array([2, 4, 8]), soft_ratio=np.ones(1), temperature=np.ones(1),
         inefficiency=ones, inefficiency_stderr=ones, mean_norm=ones, std_norm=ones,
-        norms=np.ones((2, 1, 4, 3)), next_norms=np.ones((2, 1, 4, 3)))
+        norms=np.ones((2, 1, 4, 3)), next_norms=np.ones((2, 1, 4, 3)), slope=ones, slope_stderr=ones,
+        window=np.sqrt(2.0))
     fig = plotting.plot_inefficiency_by_epoch(res, [8, 512])
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["epoch 8", "epoch 512"]

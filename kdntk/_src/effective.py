@@ -42,7 +42,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from kdntk._src.checks import broadcast_named, check_distillation_args
 
-__all__ = ["effective_logits", "correction_logits", "solve_effective", "NEWTON_STEPS"]
+__all__ = ["effective_logits", "correction_logits", "solve_effective", "correction", "NEWTON_STEPS"]
 
 NEWTON_STEPS = 40
 """At most this many safeguarded Halley (direct) or Newton (log-space) steps per root; the loop
@@ -356,11 +356,23 @@ def correction_logits(
         delta z_h = T^2 (y_g - sigma(z_t)) / sigma'(z_t / T),
 
     evaluated in log space so that it is finite wherever the value is representable.
+
+    Example:
+      >>> import kdntk
+      >>> round(float(kdntk.correction_logits(0.0, 1.0)), 6)   # T = 1: (1 - 1/2) / (1/4) = 2
+      2.0
     """
     check_distillation_args(z_t, y_g, 1.0, temperature)
-    z_t, y_g, T = broadcast_named(z_t=z_t, y_g=y_g, temperature=temperature)
+    return _correction_jit(*broadcast_named(z_t=z_t, y_g=y_g, temperature=temperature))
+
+
+def correction(z_t, y_g, T):
+    """[`correction_logits`][kdntk.correction_logits] of equally shaped arrays, unchecked (traceable)."""
     ell = _logit(y_g)
     hi, lo = jnp.maximum(ell, z_t), jnp.minimum(ell, z_t)
     log_gap = _log_sigmoid_diff(hi, lo, jnp.abs(ell - z_t))   # log |y_g - sigma(z_t)|
     sign = jnp.sign(ell - z_t)
     return sign * jnp.exp(2 * jnp.log(T) + log_gap - _log_dsigmoid(z_t / T))
+
+
+_correction_jit = jax.jit(correction)

@@ -47,6 +47,7 @@ from kdntk._src.checks import (
     check_not_traced,
     check_range,
 )
+from kdntk._src.conditioning import report_trials
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_fits
 from kdntk._src.results import result
 from kdntk._src.sharding import run_trials as run_on_mesh
@@ -297,6 +298,7 @@ def run(
     trial_bytes: int = 0,
     failure: Callable[[list], Exception] | None = None,
     name: str = "sweep",
+    diagnosed: bool = False,
 ) -> SweepOutput:
     """Run ``trial`` over the sweep's K trials, batch by batch, on the sweep's devices.
 
@@ -314,8 +316,12 @@ def run(
       check_evaluated: ``check_evaluated(evaluated)`` on the host (numpy, K first): the callable
         contract's value checks; raises a ValueError naming the callable.
       trial_bytes: device bytes of one trial's working set (the analysis' memory model).
-      failure: ``failure(bad_trials) -> Exception`` raised when a trial's outputs are not finite.
+      failure: ``failure(bad_trials) -> Exception`` raised when a trial's outputs are not finite
+        (or its factorization failed).
       name: the sweep's name, for messages and the progress bar.
+      diagnosed: ``trial`` returns ``(outputs, Diagnosis)`` (``kdntk._src.conditioning``) of the
+        kernel it factored: failed factorizations count as failures, and trials whose kernel is
+        ill-conditioned for the dtype raise one PrecisionWarning naming them.
 
     Returns:
       ``SweepOutput`` with numpy arrays whose first axis is the K trials.
@@ -350,12 +356,16 @@ def run(
         evaluated.append(ev)
     outputs = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *outputs)
     evaluated = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *evaluated)
-    if failure is not None:
-        bad = np.zeros(k, bool)
-        for leaf in jax.tree_util.tree_leaves(outputs):
-            bad |= ~np.isfinite(leaf.reshape(k, -1)).all(axis=1)
-        if bad.any():
-            raise failure(np.flatnonzero(bad)[:8].tolist())
+    bad = np.zeros(k, bool)
+    if diagnosed:
+        outputs, diagnosis = outputs
+        bad |= ~diagnosis.factored
+    for leaf in jax.tree_util.tree_leaves(outputs):
+        bad |= ~np.isfinite(leaf.reshape(k, -1)).all(axis=1)
+    if bad.any() and failure is not None:
+        raise failure(np.flatnonzero(bad)[:8].tolist())
+    if diagnosed:
+        report_trials(diagnosis.condition, sweep.dtype, what=name)
     return SweepOutput(outputs, evaluated)
 
 

@@ -9,7 +9,7 @@ N inputs once, factors Theta(X, X) once and reads ||dw_n|| for every nested pref
 which removes most of the Monte-Carlo noise from the difference that defines I(n).
 
 Beside Definition 1's one-step value, the result holds the windowed slope of ln E||dw_j|| over
-j in [n / w, (n + 1) w] (``kdntk._src.montecarlo.windowed_slope``): the same quantity
+j in [n / w, (n + 1) w] ([`kdntk.windowed_slope`][kdntk.windowed_slope]): the same quantity
 smoothed over a window, from every prefix norm in it, with a 2-5x smaller standard error.
 N is max(n) + 1, widened to the largest window's last point (about max(n) w).
 """
@@ -25,6 +25,7 @@ from jaxtyping import Array, Float, Int
 
 from kdntk._src import callables, engine
 from kdntk._src.checks import KernelError
+from kdntk._src.conditioning import diagnose
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, data_inefficiency_bytes, depth_width
 from kdntk._src.montecarlo import WINDOW, Estimate, window_bounds, windowed_slope
@@ -59,8 +60,7 @@ class DataInefficiency(Result):
       next_norms: ||dw_{n+1}|| of every trial, shape (E, R, K, S).
       slope: the windowed estimate of I(n): least-squares slope of ln E||dw_j|| against
         H_{j-1} ~ ln j over j in [n / w, (n + 1) w], shape (E, R, S)
-        (``kdntk._src.montecarlo.windowed_slope``). Always set by
-        [`kdntk.data_inefficiency`][kdntk.data_inefficiency]; None only in results built by hand without it.
+        ([`kdntk.windowed_slope`][kdntk.windowed_slope]).
       slope_stderr: its standard error (delta method over the window's paired trials).
       window: w, shape () (w = 1 makes ``slope`` equal ``inefficiency``).
     """
@@ -74,9 +74,9 @@ class DataInefficiency(Result):
     std_norm: Float[Array, "E R S"]
     norms: Float[Array, "E R K S"]
     next_norms: Float[Array, "E R K S"]
-    slope: Float[Array, "E R S"] | None = None
-    slope_stderr: Float[Array, "E R S"] | None = None
-    window: Float[Array, ""] | None = None
+    slope: Float[Array, "E R S"]
+    slope_stderr: Float[Array, "E R S"]
+    window: Float[Array, ""]
 
     TABLE = ("inefficiency", "inefficiency_stderr", "slope", "slope_stderr", "mean_norm", "std_norm")
 
@@ -101,11 +101,13 @@ def check_sample_sizes(sample_sizes) -> np.ndarray:
 
 
 def _trial(x, key, evaluated, net, rho, T, init, block):
-    """||dw_n|| paths (E, R, N) of one trial: kernels, effective logits, factorization, solves."""
+    """||dw_n|| paths (E, R, N) of one trial (kernels, effective logits, factorization, solves)
+    and the diagnosis of its kernel."""
     z_t, y_g = evaluated
     nngp, theta = blocked_kernel(net, x, x, ("nngp", "ntk"), block)   # one pass gives both
     dz = logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp)
-    return weight_norm_path_from_cholesky(cholesky_factor(theta, jnp.zeros((), x.dtype)), dz)
+    L = cholesky_factor(theta, jnp.zeros((), x.dtype))
+    return weight_norm_path_from_cholesky(L, dz), diagnose(theta, L, check_symmetry=False)
 
 
 def _failure(bad):
@@ -145,7 +147,7 @@ def data_inefficiency(
     z_eff(z_t, y_g; rho, T) (Eq. 3), initial student logits z0 (``init``), and
     ||dw_n|| = sqrt(dz_n^T Theta_n^-1 dz_n) for all n <= N from one Cholesky factorization.
     Definition 1's I(n) uses n and n + 1; the windowed ``slope`` uses every j in
-    [n / w, (n + 1) w] (``kdntk._src.montecarlo.windowed_slope``), so
+    [n / w, (n + 1) w] ([`kdntk.windowed_slope`][kdntk.windowed_slope]), so
     N = max(max(n) + 1, floor((max(n) + 1) w)) (about 1.41 max(n) at the default w = sqrt 2;
     ``window=1`` gives N = max(n) + 1 and ``slope == inefficiency``). Explicit ``inputs`` with
     fewer points per trial cap N at their count (at least max(n) + 1): the largest windows are
@@ -202,7 +204,7 @@ def data_inefficiency(
                 n, trials_per_device=0, num_rhs=callables_size(target) * rho.size,
                 block_rows=min(sweep.block_rows, n), dtype=sweep.dtype, init=init, depth=depth,
                 width=width, input_dim=sweep.input_dim),
-            failure=_failure)
+            failure=_failure, diagnosed=True)
         paths = jnp.moveaxis(jnp.asarray(trials.outputs), 0, 2)     # (E, R, K, N)
         slope = windowed_slope(paths, sizes, window=window)
         return _statistics(paths, jnp.asarray(sizes), rho, T, slope,

@@ -30,6 +30,7 @@ from kdntk._src import callables, engine
 from kdntk._src.checks import KernelError, check_array, check_integer, check_rhs, check_square, is_concrete
 from kdntk._src.effective import solve_effective
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
+from kdntk._src.conditioning import diagnose
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, depth_width, kernel_bytes
 from kdntk._src.networks import Network, as_network
@@ -165,7 +166,8 @@ def _check_evaluated(evaluated, labels):
 
 
 def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
-    """Risk and error (E, R, S) of one trial; NaN where the factorization failed."""
+    """Risk and error (E, R, S) of one trial, NaN where the factorization failed, and the
+    diagnosis of its kernel."""
     z_t, y_g, z_g = evaluated
     k = blocked_kernel(net, x, x[:n_train], "ntk", block)                # (N + M, N)
     theta, kxX = k[:n_train], k[n_train:]
@@ -176,7 +178,7 @@ def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
     risk = jnp.mean((z_t[:, None, None, n_train:] * z_s < 0).astype(x.dtype), axis=-1)
     error = jnp.mean((z_g[None, None, None, :] * z_s < 0).astype(x.dtype), axis=-1)
     bad = ~jnp.all(jnp.isfinite(z_s))   # a failed factorization must not count as agreement
-    return jnp.where(bad, jnp.nan, risk), jnp.where(bad, jnp.nan, error)
+    return (jnp.where(bad, jnp.nan, risk), jnp.where(bad, jnp.nan, error)), diagnose(theta, L, check_symmetry=False)
 
 
 def _failure(bad):
@@ -271,7 +273,7 @@ def transfer_risk_curve(
             trial_bytes=kernel_bytes(n, n_train, dtype=sweep.dtype, block_rows=block, depth=depth)
             + sweep.dtype.itemsize * (2 * n * n if init == "prior" else 0)
             + sweep.dtype.itemsize * callables_size(target) * rho.size * n_train * (len(sizes) + 3),
-            failure=_failure)
+            failure=_failure, diagnosed=True)
         risk, error = (jnp.moveaxis(jnp.asarray(v), 0, 2) for v in trials.outputs)   # (E, R, K, S)
         k = risk.shape[-2]
 

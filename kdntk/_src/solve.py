@@ -22,7 +22,8 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, Float
 
-from kdntk._src.checks import KernelError, PrecisionWarning, check_rhs, check_square, is_concrete
+from kdntk._src.checks import PrecisionWarning, check_array, check_rhs, check_square, check_range, is_concrete
+from kdntk._src.conditioning import diagnose, report
 
 __all__ = [
     "cholesky",
@@ -34,8 +35,6 @@ __all__ = [
     "theta_angle",
     "predict",
     "cholesky_factor",
-    "factor_pivots",
-    "report",
 ]
 
 
@@ -66,64 +65,42 @@ def cholesky(
         Theta singular. The message suggests removing duplicates or passing ``jitter``.
 
     Warns:
-      PrecisionWarning: the factor's diagonal spans so many orders of magnitude that solves
-        lose most digits (estimated reciprocal condition number (min L_ii / max L_ii)^2 below
-        N * machine epsilon).
+      PrecisionWarning: the estimated condition number cond_1(theta) times the machine epsilon
+        exceeds 1e-3: solves with this factor may be wrong beyond their third digit
+        (``kdntk._src.conditioning``); also when ``jitter`` was added.
+
+    Raises:
+      ValueError: theta is not symmetric, or contains NaN or inf.
+
+    Under ``jax.jit``/``vmap`` the same conditions are reported when the program runs: the errors
+    as ``jax.errors.JaxRuntimeError`` carrying the message, the warning as a warning.
+
+    Example:
+      >>> import jax.numpy as jnp, kdntk
+      >>> kdntk.cholesky(jnp.array([[4.0, 2.0], [2.0, 5.0]])).tolist()
+      [[2.0, 0.0], [1.0, 2.0]]
     """
     theta = check_square(theta)
-    if jitter < 0:
-        raise ValueError(f"jitter must be >= 0, got {jitter!r}.")
-    L, pivots = _cholesky_and_pivots(theta, jnp.asarray(jitter, theta.dtype))
-    if is_concrete(L):
-        if jitter > 0:
-            scale = np.asarray(jnp.mean(jnp.diagonal(theta, axis1=-2, axis2=-1), axis=-1))
-            warnings.warn(
-                f"cholesky: added jitter {jitter:g} x mean(diag) = {np.max(jitter * scale):.3g} to the "
-                "diagonal of theta.",
-                PrecisionWarning,
-                stacklevel=2,
-            )
-        report(pivots, theta.dtype)
+    check_range(jitter, "jitter", low=0.0)
+    if not np.isfinite(jitter):
+        raise ValueError(f"jitter must be finite, got {jitter!r}.")
+    L, diagnosis = _cholesky_and_diagnosis(theta, jnp.asarray(jitter, theta.dtype))
+    if jitter > 0 and is_concrete(theta):
+        scale = np.asarray(jnp.mean(jnp.diagonal(theta, axis1=-2, axis2=-1), axis=-1))
+        warnings.warn(
+            f"cholesky: added jitter {jitter:g} x mean(diag) = {np.max(jitter * scale):.3g} to the "
+            "diagonal of theta.",
+            PrecisionWarning,
+            stacklevel=2,
+        )
+    report(diagnosis, theta.dtype)
     return L
 
 
-def factor_pivots(L):
-    """The diagonal of a Cholesky factor, (..., N): all that the conditioning report needs."""
-    return jnp.diagonal(L, axis1=-2, axis2=-1)
-
-
 @jax.jit
-def _cholesky_and_pivots(theta, jitter):
+def _cholesky_and_diagnosis(theta, jitter):
     L = cholesky_factor(theta, jitter)
-    return L, factor_pivots(L)
-
-
-def report(pivots, dtype, stacklevel=3):
-    """Raise KernelError if a factorization failed; warn if its pivots show lost precision.
-
-    ``pivots`` (the factor's diagonal, from the same compiled program as the result it guards)
-    is the only O(N) transfer to the host. Traced pivots (inside a user's jit) cannot be
-    inspected: nothing is checked then.
-    """
-    if not is_concrete(pivots):
-        return
-    diag = np.asarray(pivots)
-    if not np.all(np.isfinite(diag)) or np.any(diag <= 0):
-        raise KernelError(
-            "theta is not numerically positive definite (its Cholesky factorization failed). "
-            "Common causes: duplicate or near-duplicate inputs, or float32 precision; remove "
-            "duplicates, use float64 (jax.config.update('jax_enable_x64', True)), or pass an "
-            "explicit jitter=... ."
-        )
-    rcond = (diag.min(axis=-1) / diag.max(axis=-1)) ** 2
-    n = diag.shape[-1]
-    if np.any(rcond < n * np.finfo(dtype).eps):
-        warnings.warn(
-            f"theta is ill-conditioned (estimated reciprocal condition {rcond.min():.2e} for "
-            f"N = {n} in {np.dtype(dtype).name}): solves may have lost most of their digits.",
-            PrecisionWarning,
-            stacklevel=stacklevel,
-        )
+    return L, diagnose(theta, L)
 
 
 def weight_norm_path_from_cholesky(
@@ -184,8 +161,8 @@ def weight_norm_path(
             f"dz must have shape (*E, {', '.join(map(str, theta.shape[:-1]))}) to match theta "
             f"{theta.shape}, got {dz.shape}."
         )
-    norms, pivots = _factor_norm_path(theta, dz)
-    report(pivots, theta.dtype)
+    norms, diagnosis = _factor_norm_path(theta, dz)
+    report(diagnosis, theta.dtype)
     return norms
 
 
@@ -194,7 +171,7 @@ def _factor_norm_path(theta, dz):
     """Factorization and all-prefix norms in ONE program: no second dispatch, and L never leaves
     it (measured at N = 2048 on 2 CPU cores: 0.14 s vs 0.23 s for two programs; docs/benchmarks.md)."""
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
-    return _norm_path(L, dz), factor_pivots(L)
+    return _norm_path(L, dz), diagnose(theta, L)
 
 
 def theta_inner(
@@ -214,8 +191,8 @@ def _inner_products(theta, a, b):
     if theta.ndim != 2:
         raise ValueError(f"theta must be a single (N, N) matrix, got shape {theta.shape}.")
     a, b = jnp.broadcast_arrays(check_rhs(a, theta, "a"), check_rhs(b, theta, "b"))
-    *inner, pivots = _factor_inner(theta, a, b)
-    report(pivots, theta.dtype, stacklevel=4)   # warn at the caller of theta_inner/cosine
+    *inner, diagnosis = _factor_inner(theta, a, b)
+    report(diagnosis, theta.dtype, stacklevel=5)   # warn at the caller of theta_inner/cosine
     return inner
 
 
@@ -225,7 +202,7 @@ def _factor_inner(theta, a, b):
     ca = jsl.solve_triangular(L, jnp.moveaxis(a.reshape(-1, a.shape[-1]), 0, -1), lower=True)
     cb = jsl.solve_triangular(L, jnp.moveaxis(b.reshape(-1, b.shape[-1]), 0, -1), lower=True)
     inner = [jnp.sum(u * v, axis=0).reshape(a.shape[:-1]) for u, v in ((ca, cb), (ca, ca), (cb, cb))]
-    return (*inner, factor_pivots(L))
+    return (*inner, diagnose(theta, L))
 
 
 def theta_cosine(theta, a, b) -> Array:
@@ -270,8 +247,8 @@ def predict(
             f"theta_test_train must have shape (M, {theta.shape[-1]}), got {theta_test_train.shape}."
         )
     dz = check_rhs(dz, theta, "dz")
-    logits, pivots = _factor_predict(theta, theta_test_train, dz)
-    report(pivots, theta.dtype)
+    logits, diagnosis = _factor_predict(theta, theta_test_train, dz)
+    report(diagnosis, theta.dtype)
     return logits + jnp.asarray(z0_test, theta.dtype)
 
 
@@ -279,4 +256,4 @@ def predict(
 def _factor_predict(theta, kxX, dz):
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
     alpha = jsl.cho_solve((L, True), jnp.moveaxis(dz.reshape(-1, dz.shape[-1]), 0, -1))
-    return jnp.moveaxis(kxX @ alpha, -1, 0).reshape(dz.shape[:-1] + (kxX.shape[0],)), factor_pivots(L)
+    return jnp.moveaxis(kxX @ alpha, -1, 0).reshape(dz.shape[:-1] + (kxX.shape[0],)), diagnose(theta, L)

@@ -36,6 +36,7 @@ from kdntk._src.solve import cholesky_factor
 __all__ = [
     "INITS",
     "PRIOR_JITTER",
+    "prior_jitter",
     "hyperparameters",
     "teacher_outputs",
     "check_teacher_outputs",
@@ -49,7 +50,13 @@ INITS = ("network", "prior", "zero")
 infinite-width limit), or zero (the bias-free student of Ji & Zhu Sec. 3)."""
 
 PRIOR_JITTER = 1e-10
-"""Relative diagonal jitter for sampling the NNGP prior z0 ~ N(0, K) (init="prior")."""
+"""Relative diagonal jitter for sampling the NNGP prior z0 ~ N(0, K) (init="prior") in float64."""
+
+
+def prior_jitter(dtype) -> float:
+    """delta of the prior's K + delta diag(K): PRIOR_JITTER, or 1e4 eps where that is larger
+    (float32: 1.2e-3), so that rounding cannot make the factorization fail."""
+    return max(PRIOR_JITTER, 1e4 * float(jnp.finfo(dtype).eps))
 
 
 def hyperparameters(soft_ratio, temperature, reduction, init, dtype):
@@ -97,12 +104,15 @@ def initial_logits(net, x, key, init, nngp=None):
         return callables.call(lambda v: net.apply_fn(params, v), x, "the network's apply_fn")
     if nngp is None:
         nngp = blocked_kernel(net, x, x, "nngp", min(DEFAULT_BLOCK_ROWS, x.shape[0]))
-    # K is positive semi-definite and often numerically singular: sample N(0, K + delta I) with
-    # delta = PRIOR_JITTER * mean(diag K), the usual Gaussian-process remedy. The extra white
-    # noise adds about delta * tr(Theta_n^-1) to ||dw_n||^2, negligible unless Theta itself is
-    # near-singular (which cholesky() reports). Cholesky is ~20x cheaper than eigh on CPU.
-    jitter = max(PRIOR_JITTER, 100 * x.shape[0] * float(jnp.finfo(x.dtype).eps))
-    L = cholesky_factor(nngp, jnp.asarray(jitter, x.dtype))
+    # K is positive semi-definite and often numerically singular: sample N(0, K + delta diag(K))
+    # with delta = prior_jitter(dtype), the usual Gaussian-process remedy. Each diagonal entry is
+    # scaled by itself and delta does not depend on N, so the first n of N draws equal the n-point
+    # draw (prefix-consistent, like the inputs). The extra white noise adds about
+    # delta tr(diag(K) Theta_n^-1) to ||dw_n||^2, negligible unless Theta itself is near-singular
+    # (which the sweeps report). Cholesky is ~20x cheaper than eigh on CPU.
+    idx = jnp.arange(x.shape[0])
+    nngp = nngp.at[idx, idx].multiply(1 + prior_jitter(x.dtype))
+    L = cholesky_factor(nngp, jnp.zeros((), x.dtype))
     return L @ jax.random.normal(key, x.shape[:1], x.dtype)
 
 

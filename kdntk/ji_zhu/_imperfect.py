@@ -33,14 +33,15 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from kdntk._src import callables, engine
-from kdntk._src.checks import KernelError, check_distillation_args, check_range, check_rhs, check_square
-from kdntk._src.effective import correction_logits, effective_logits
+from kdntk._src.checks import KernelError, broadcast_named, check_distillation_args, check_range, check_rhs, check_square
+from kdntk._src.effective import correction, effective_logits
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, depth_width, kernel_bytes
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
-from kdntk._src.solve import cholesky_factor, factor_pivots, report, theta_cosine
+from kdntk._src.conditioning import diagnose, report
+from kdntk._src.solve import cholesky_factor, theta_cosine
 
 __all__ = ["HardLabelEffect", "hard_label_effect", "hard_label_effect_path", "student_oracle_cosine",
            "HardLabelCurve", "hard_label_effect_curve"]
@@ -114,8 +115,8 @@ def hard_label_effect_path(
     """
     theta, z_t, y_g, z_g, z0 = _check_args(theta, z_t, y_g, z_g, z0)
     check_distillation_args(z_t, y_g, 1.0, temperature)
-    pivots, eff = _factor_and_path(theta, z_t, y_g, z_g, z0, jnp.asarray(temperature, theta.dtype))
-    report(pivots, theta.dtype)   # KernelError / PrecisionWarning, as kdntk.cholesky
+    diagnosis, eff = _factor_and_path(theta, z_t, y_g, z_g, z0, jnp.asarray(temperature, theta.dtype))
+    report(diagnosis, theta.dtype)   # KernelError / PrecisionWarning, as kdntk.cholesky
     return eff
 
 
@@ -123,7 +124,7 @@ def hard_label_effect_path(
 def _factor_and_path(theta, z_t, y_g, z_g, z0, temperature):
     """One compiled program for the factorization and every term (eager, each op would compile)."""
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
-    return factor_pivots(L), _effect_path(L, z_g - z0, z_t - z0, correction_logits(z_t, y_g, temperature=temperature))
+    return diagnose(theta, L), _effect_path(L, z_g - z0, z_t - z0, correction(*broadcast_named(z_t=z_t, y_g=y_g, T=temperature)))
 
 
 def hard_label_effect(theta, z_t, y_g, z_g, z0=0.0, *, temperature=1.0) -> HardLabelEffect:
@@ -204,12 +205,15 @@ def _check_evaluated(evaluated):
 
 
 def _trial(x, key, evaluated, net, sizes, temperature, block):
-    """(2, E, S): projection and derivative of one trial (z0 = 0: the bias-free student)."""
+    """(2, E, S): projection and derivative of one trial (z0 = 0: the bias-free student), and
+    the diagnosis of its kernel."""
     z_t, z_g = evaluated
-    L = cholesky_factor(blocked_kernel(net, x, x, "ntk", block), jnp.zeros((), x.dtype))
+    theta = blocked_kernel(net, x, x, "ntk", block)
+    L = cholesky_factor(theta, jnp.zeros((), x.dtype))
     y_g = (z_g > 0).astype(x.dtype)
-    eff = _effect_path(L, z_g, z_t, correction_logits(z_t, y_g, temperature=temperature))
-    return jnp.stack([eff.projection[:, sizes - 1], eff.derivative[:, sizes - 1]])
+    eff = _effect_path(L, z_g, z_t, correction(*broadcast_named(z_t=z_t, y_g=y_g, T=temperature)))
+    return (jnp.stack([eff.projection[:, sizes - 1], eff.derivative[:, sizes - 1]]),
+            diagnose(theta, L, check_symmetry=False))
 
 
 def _failure(bad):
@@ -287,7 +291,7 @@ def hard_label_effect_curve(
             args=(net, jnp.asarray(sizes), jnp.asarray(temperature, sweep.dtype), block),
             trial_bytes=kernel_bytes(n, n, dtype=sweep.dtype, block_rows=block, depth=depth)
             + sweep.dtype.itemsize * 8 * callables_size(teachers) * n,
-            failure=_failure)
+            failure=_failure, diagnosed=True)
         out = np.moveaxis(trials.outputs, 0, 2)               # (2, E, K, S)
         mean, se = out.mean(axis=2), out.std(axis=2, ddof=1) / np.sqrt(out.shape[2])
         return HardLabelCurve(

@@ -126,7 +126,7 @@ def zero_function_comparison(
     """
     check_choice(init, "init", ("prior", "network"))   # "zero" has no zero-function change
     res = data_inefficiency(_WithZero(target), net, sample_sizes, init=init, reduction=reduction,
-                            **engine.arguments_of(locals()))
+                            window=1.0, **engine.arguments_of(locals()))   # N = max(n) + 1
     # The norms come back in data_inefficiency's dtype (float64 by default, computed under
     # enable_x64); keep that precision for the statistics when the caller runs without x64.
     with jax.enable_x64(res.norms.dtype == jnp.float64):
