@@ -3,9 +3,9 @@ and leaves the name ``neural_tangents`` in sys.modules alone. Checked in fresh i
 
 import json
 import pathlib
-import re
 import subprocess
 import sys
+import tomllib
 
 import jax
 import pytest
@@ -22,12 +22,24 @@ def _run(code: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _locked_version(name: str) -> str:
+    """The version of ``name`` that uv.lock resolves for the running Python: the lock may hold
+    several entries of one package (jax 0.10.2 on Python 3.11, 0.12 on >= 3.12), each with the
+    ``resolution-markers`` it applies to."""
+    from packaging.markers import Marker
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    entries = [p for p in lock["package"] if p["name"] == name]
+    markers = [p.get("resolution-markers") for p in entries]
+    matching = [p["version"] for p, m in zip(entries, markers)
+                if not m or any(Marker(v).evaluate() for v in m)]
+    assert len(matching) == 1, f"uv.lock holds {name} {[p['version'] for p in entries]}; {matching} match"
+    return matching[0]
+
+
 def test_loader_runs_on_the_jax_version_locked_in_uv_lock():
-    lock = (ROOT / "uv.lock").read_text()
-    locked = re.search(r'name = "jax"\nversion = "([^"]+)"', lock).group(1)
-    assert jax.__version__ == locked
-    nt_locked = re.search(r'name = "neural-tangents"\nversion = "([^"]+)"', lock).group(1)
-    assert _nt.version == nt_locked == "0.6.5"
+    assert jax.__version__ == _locked_version("jax")
+    assert _nt.version == _locked_version("neural-tangents") == "0.6.5"
     assert callable(_nt.stax.Dense) and callable(_nt.stax.serial) and callable(_nt.stax.Relu)
 
 
