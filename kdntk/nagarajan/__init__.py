@@ -22,11 +22,16 @@ from kdntk.nagarajan._eigen import eigensystem as eigensystem
 from kdntk.nagarajan._eigen import linear_flow_weights as linear_flow_weights
 from kdntk.nagarajan._eigen import sparsification_theorem as sparsification_theorem
 from kdntk.nagarajan._eigen import weight_projections as weight_projections
+from kdntk.nagarajan._gradient_space import C5_LITERAL as C5_LITERAL
+from kdntk.nagarajan._gradient_space import C5_PAPER_MATCH as C5_PAPER_MATCH
 from kdntk.nagarajan._gradient_space import ChannelClassifier as ChannelClassifier
 from kdntk.nagarajan._gradient_space import channel_accuracy as channel_accuracy
 from kdntk.nagarajan._gradient_space import channel_logits as channel_logits
 from kdntk.nagarajan._gradient_space import class_cosines as class_cosines
+from kdntk.nagarajan._gradient_space import GradientSpaceConfig as GradientSpaceConfig
+from kdntk.nagarajan._gradient_space import GradientSpaceResult as GradientSpaceResult
 from kdntk.nagarajan._gradient_space import gradient_sign_fraction as gradient_sign_fraction
+from kdntk.nagarajan._gradient_space import gradient_space_experiment as gradient_space_experiment
 from kdntk.nagarajan._gradient_space import support_agreement_fraction as support_agreement_fraction
 from kdntk.nagarajan._gradient_space import train_channel_classifier as train_channel_classifier
 from kdntk.nagarajan._gradient_theorem import GradientQuality as GradientQuality
@@ -37,6 +42,8 @@ from kdntk.nagarajan._random_features import cross_entropy_feature_trajectory as
 from kdntk.nagarajan._random_features import random_relu_features as random_relu_features
 
 __all__ = [
+    "C5_LITERAL",
+    "C5_PAPER_MATCH",
     "channel_accuracy",
     "channel_logits",
     "ChannelClassifier",
@@ -51,6 +58,9 @@ __all__ = [
     "FeatureTrajectory",
     "gradient_quality",
     "gradient_sign_fraction",
+    "gradient_space_experiment",
+    "GradientSpaceConfig",
+    "GradientSpaceResult",
     "GradientQuality",
     "linear_flow_weights",
     "logit_transformed_probability",
