@@ -17,17 +17,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ("kernel", "solve", "effective", "pipeline", "precision")
+BENCHMARKS = ("kernel", "solve", "effective", "softmax", "pipeline", "precision")
 
 FULL = dict(kernel_sizes=[512, 1024, 2048, 4096], solve_sizes=[1024, 2048, 4096],
             points=1_000_000, gd_steps=20, pipeline_sizes=[256, 512, 1024, 2048],
-            rhs_n=2048, precision_sizes=[256, 1024, 2048, 4096], trials=20, repeats=3)
+            rhs_n=2048, precision_sizes=[256, 1024, 2048, 4096], trials=20, repeats=3,
+            softmax_points=100_000, softmax_scales=[1.0, 2.0])
 # --quick: about 3 min on the loaded 2-core CPU with trials=4 and rhs_n=256, 95 s of it the
 # pipeline (5 compiled programs and the loop over 8 soft ratios); 2 trials and the right-hand-side
 # comparison at N = 128 keep every benchmark and cut that part by about half.
 QUICK = dict(kernel_sizes=[128, 256, 512], solve_sizes=[256, 512, 1024],
              points=100_000, gd_steps=20, pipeline_sizes=[64, 128, 256],
-             rhs_n=128, precision_sizes=[128, 256, 512], trials=2, repeats=2)
+             rhs_n=128, precision_sizes=[128, 256, 512], trials=2, repeats=2,
+             softmax_points=100_000, softmax_scales=[1.0])
 
 
 def _ints(text):
@@ -47,6 +49,9 @@ def parse(argv=None):
     p.add_argument("--rhs-n", type=int, help="N of the 32-right-hand-side comparison (0: skip it)")
     p.add_argument("--points", type=int, help="points for the effective-logits benchmark")
     p.add_argument("--gd-steps", type=int, help="GD steps actually timed (extrapolated to 10^4)")
+    p.add_argument("--softmax-points", type=int, help="samples (x 10 classes) for the softmax benchmark")
+    p.add_argument("--softmax-scales", type=lambda t: [float(v) for v in t.split(",") if v],
+                   help="teacher-logit scales s of the softmax benchmark, z_t ~ N(0, s^2)")
     p.add_argument("--num-check", type=int, default=10_000, help="subsample for the accuracy check")
     p.add_argument("--num-prefix", type=int, default=16, help="prefixes timed for separate solves")
     p.add_argument("--trials", type=int, help="data_inefficiency trials")
@@ -77,6 +82,7 @@ def run(conf, only, log=print, save=None) -> list[dict]:
     import bench_kernels
     import bench_pipeline
     import bench_precision
+    import bench_softmax
     import bench_solve
 
     jobs = {
@@ -86,6 +92,10 @@ def run(conf, only, log=print, save=None) -> list[dict]:
         "effective": lambda: bench_effective.run(conf["points"], repeats=conf["repeats"],
                                                  gd_timed_steps=conf["gd_steps"],
                                                  num_check=conf["num_check"]),
+        "softmax": lambda: bench_softmax.run(conf["softmax_points"], scales=conf["softmax_scales"],
+                                             repeats=conf["repeats"], gd_timed_steps=conf["gd_steps"],
+                                             num_check=min(conf["num_check"], 2_000),
+                                             num_search=min(conf["num_check"], 2_000)),
         "pipeline": lambda: bench_pipeline.run(conf["pipeline_sizes"], num_trials=conf["trials"],
                                                repeats=conf["repeats"], rhs_n=conf["rhs_n"],
                                                rhs_trials=conf.get("rhs_trials")),

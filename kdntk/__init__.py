@@ -46,6 +46,12 @@ from kdntk._src.risk import TransferRiskCurve as TransferRiskCurve
 from kdntk._src.risk import prefix_predictions as prefix_predictions
 from kdntk._src.risk import transfer_risk as transfer_risk
 from kdntk._src.risk import transfer_risk_curve as transfer_risk_curve
+from kdntk._src.softmax_effective import softmax_effective_logits as softmax_effective_logits
+from kdntk._src.softmax_losses import softmax_distillation_loss as softmax_distillation_loss
+from kdntk._src.softmax_losses import softmax_distillation_loss_grad as softmax_distillation_loss_grad
+from kdntk._src.softmax_losses import (
+    softmax_distillation_loss_per_sample as softmax_distillation_loss_per_sample,
+)
 from kdntk._src.sharding import trial_mesh as trial_mesh
 from kdntk._src.solve import cholesky as cholesky
 from kdntk._src.solve import predict as predict
@@ -92,6 +98,10 @@ __all__ = [
     "predict",
     "prefix_predictions",
     "run_trials",
+    "softmax_distillation_loss",
+    "softmax_distillation_loss_grad",
+    "softmax_distillation_loss_per_sample",
+    "softmax_effective_logits",
     "stax",
     "student_logit_changes",
     "tasks",

@@ -2,7 +2,8 @@
 
 Each benchmark checks its own answer against its baseline before timing (kernel vs
 neural-tangents' kernel_fn, all-prefix norms vs separate scipy solves, effective logits vs a
-float64 bisection, batched soft ratios vs a loop of single calls) and raises if they disagree;
+float64 bisection, softmax effective logits vs a float64 damped Newton method, batched soft
+ratios vs a loop of single calls) and raises if they disagree;
 here we also assert those recorded errors.
 """
 
@@ -18,7 +19,7 @@ import run as bench_run  # noqa: E402
 
 
 TINY = ["--quick", "--sizes", "12", "--points", "300", "--trials", "2", "--repeats", "1",
-        "--gd-steps", "3", "--num-check", "100", "--num-prefix", "4"]
+        "--gd-steps", "3", "--num-check", "100", "--num-prefix", "4", "--softmax-points", "300"]
 
 
 def _main(out, *extra):
@@ -39,7 +40,7 @@ def test_benchmark_suite_writes_table_and_plots(results):
     for name in ("results.csv", "results.md", "environment.json", "kernel.png", "solve.png",
                  "pipeline.png", "precision.png", "effective.png"):
         assert (out / name).stat().st_size > 0, name
-    assert {r["benchmark"] for r in rows} == {"kernel", "solve", "effective", "pipeline",
+    assert {r["benchmark"] for r in rows} == {"kernel", "solve", "effective", "softmax", "pipeline",
                                               "precision"}
     assert "## Summary" in (out / "results.md").read_text()
 
@@ -49,7 +50,7 @@ def test_benchmark_answers_match_separate_solves_bisection_and_loop(results):
     for r in rows:
         if r["benchmark"] == "kernel":
             assert float(r["rel_error"]) < 1e-6, r
-        if r["benchmark"] in ("solve", "effective"):
+        if r["benchmark"] in ("solve", "effective", "softmax"):
             assert float(r["rel_error"]) < 1e-9, r
         if r["benchmark"] == "rhs":
             assert float(r["abs_error"]) < 1e-9, r

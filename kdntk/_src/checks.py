@@ -31,6 +31,8 @@ __all__ = [
     "check_square",
     "check_rhs",
     "check_distillation_args",
+    "check_class_targets",
+    "broadcast_classes",
     "check_not_traced",
     "broadcast_named",
     "error_if",
@@ -193,6 +195,68 @@ def check_distillation_args(z_t, y_g, soft_ratio, temperature) -> None:
     check_range(temperature, "temperature", low=0.0, low_open=True)
     if _nonfinite(temperature):
         raise ValueError("temperature must be finite.")
+
+
+def check_class_targets(y, num_classes: int, name: str = "y"):
+    """Targets over ``num_classes`` = C classes: integer class labels (any shape, values in
+    {0, ..., C - 1}) or probability vectors (..., C) whose entries lie in [0, 1] and sum to 1
+    within sqrt(eps) of their floating dtype. Shapes are always checked, values when concrete.
+    Returns ``y`` as an array (integer labels unchanged, anything else floating)."""
+    if isinstance(y, (str, bytes)) or callable(y) and not hasattr(y, "shape"):
+        raise TypeError(f"{name} must be an array of class labels or probabilities, got {type(y).__name__}.")
+    y = jnp.asarray(y)
+    if jnp.issubdtype(y.dtype, jnp.integer):
+        if is_concrete(y) and y.size:
+            a = np.asarray(y)
+            bad = (a < 0) | (a >= num_classes)
+            if bad.any():
+                raise ValueError(f"{name} holds integer class labels outside [0, {num_classes - 1}] "
+                                 f"(C = {num_classes} classes): {a[bad].ravel()[:3].tolist()}.")
+        return y
+    y = check_array(y, name, min_ndim=1)
+    if y.shape[-1] != num_classes:
+        raise ValueError(f"{name} must be probability vectors over the C = {num_classes} classes on "
+                         f"its last axis (or integer class labels), got shape {y.shape}.")
+    if is_concrete(y):
+        a = np.asarray(y)
+        check_range(a, name, low=0.0, high=1.0)
+        tol = float(np.sqrt(np.finfo(a.dtype).eps))
+        err = np.abs(a.sum(-1) - 1.0)
+        if err.max() > tol:
+            raise ValueError(f"{name} must be probability vectors: each must sum to 1 over the last "
+                             f"axis (within {tol:.1e}); a sum is off by {float(err.max()):.3g}. "
+                             "Normalize it, or pass integer class labels.")
+    return y
+
+
+def broadcast_classes(classes: dict, samples: dict):
+    """Arrays with a class axis (``classes``, shapes (..., C)) and per-sample arrays (``samples``,
+    shapes (...)) broadcast to (B..., C) and (B...) in one floating dtype.
+
+    Returns two lists, in the order of the dicts. A ValueError names the arguments whose numbers
+    of classes or whose sample shapes clash.
+    """
+    cs = {k: jnp.asarray(v) for k, v in classes.items()}
+    ss = {k: jnp.asarray(v) for k, v in samples.items()}
+    first = next(iter(cs))
+    for k, v in cs.items():
+        if v.ndim == 0:
+            raise ValueError(f"{k} must have the classes on its last axis (shape (..., C)), got a scalar.")
+        if v.shape[-1] != cs[first].shape[-1]:
+            raise ValueError(f"{k} has {v.shape[-1]} classes on its last axis (shape {v.shape}) but "
+                             f"{first} has {cs[first].shape[-1]} (shape {cs[first].shape}).")
+    num_classes = cs[first].shape[-1]
+    dtype = jnp.result_type(*[x.dtype for x in (*cs.values(), *ss.values())], float)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.result_type(float)
+    try:
+        batch = jnp.broadcast_shapes(*[x.shape[:-1] for x in cs.values()], *[x.shape for x in ss.values()])
+    except ValueError:
+        shapes = ", ".join([f"{k} {v.shape} (samples {v.shape[:-1]})" for k, v in cs.items()]
+                           + [f"{k} {v.shape}" for k, v in ss.items()])
+        raise ValueError(f"the sample axes must broadcast against each other; got {shapes}.") from None
+    return ([jnp.broadcast_to(x.astype(dtype), batch + (num_classes,)) for x in cs.values()],
+            [jnp.broadcast_to(x.astype(dtype), batch) for x in ss.values()])
 
 
 def check_not_traced(function: str, **arrays) -> None:
