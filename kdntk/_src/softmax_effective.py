@@ -334,12 +334,12 @@ def softmax_effective_logits(
     Example:
       >>> import kdntk
       >>> z = kdntk.softmax_effective_logits([2.0, 0.0, -1.0], 0, soft_ratio=1.0, temperature=3.0)
-      >>> [round(float(v), 4) for v in z]        # pure soft: z_t, centred
-      [1.6667, -0.3333, -1.3333]
+      >>> print(*(round(float(v), 4) for v in z))        # pure soft: z_t, centred
+      1.6667 -0.3333 -1.3333
       >>> import jax   # at T = 1: softmax(z_eff) = rho softmax(z_t) + (1 - rho) y
       >>> z = kdntk.softmax_effective_logits([2.0, 0.0, -1.0], 1, soft_ratio=0.5, temperature=1.0)
-      >>> [round(float(v), 4) for v in jax.nn.softmax(z)]
-      [0.4219, 0.5571, 0.021]
+      >>> print(*(round(float(v), 4) for v in jax.nn.softmax(z)))
+      0.4219 0.5571 0.021
 
     References:
       Ji & Zhu (2020), Eq. 2-3 (the binary case); Hinton, Vinyals & Dean (2015), *Distilling the

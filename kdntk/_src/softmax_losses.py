@@ -183,8 +183,8 @@ def softmax_distillation_loss_grad(
     Example:
       >>> import kdntk
       >>> g = kdntk.softmax_distillation_loss_grad([0.0, 0.0], [0.0, 0.0], 0, soft_ratio=0.0, temperature=1.0)
-      >>> [round(float(v), 6) for v in g]      # softmax(z) - y
-      [-0.5, 0.5]
+      >>> print(*(round(float(v), 6) for v in g))      # softmax(z) - y
+      -0.5 0.5
     """
     (z_s, z_t, y), (rho, T) = _checked(z_s, z_t, y, soft_ratio, temperature)
     return _grad_jit(z_s, z_t, y, rho, T)
