@@ -1,81 +1,57 @@
-"""Bad input gets a clear error that names the argument (a ValueError, or kdntk.KernelError,
-itself a ValueError), or the documented special value; checked at the Python boundary."""
+"""Bad input through every public function (docs/errors.md): each case raises a ValueError or
+TypeError (or kdntk.KernelError / NumericalError) whose message names the argument, or returns
+the documented special value; no internal JAX message reaches the user.
 
-import jax
-import jax.numpy as jnp
+The cases are generated from the table of minimal valid calls in tests/_api_table.py (NaN, inf,
+0 rows, 0 features, wrong shapes for every array argument, plus each entry's out-of-range
+hyperparameters). Oracle: the error contract itself, and the valid call for the cases that must
+work. The sweeps' cases are in test_bad_input_sweeps.py, keys, callables, jit and vmap in
+test_bad_input_transforms.py.
+"""
+
+import inspect
+import types
+
 import numpy as np
 import pytest
 
 import kdntk
-from kdntk import tasks
+from _api_table import CALLS, ENTRIES, NO_USER_INPUT, RESULT_TYPES
+from _bad_input import SWEEPS, assert_clear_error, cases, has_nan
+
+NAMESPACES = (kdntk, kdntk.ji_zhu, kdntk.phuong_lampert, kdntk.nagarajan, kdntk.tasks, kdntk.teachers)
 
 
-@pytest.mark.parametrize(
-    "call,name",
-    [
-        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=0.5, temperature=-1.0), "temperature"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=0.5, temperature=0.0), "temperature"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=1.5, temperature=1.0), "soft_ratio"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=-0.1, temperature=1.0), "soft_ratio"),
-        (lambda: kdntk.effective_logits(1.0, 1.2, soft_ratio=0.5, temperature=1.0), "y_g"),
-        (lambda: kdntk.effective_logits(jnp.ones(3), jnp.ones(4), soft_ratio=0.5, temperature=1.0), "y_g"),
-        (lambda: kdntk.effective_logits(jnp.nan, 1.0, soft_ratio=0.5, temperature=1.0), "z_t"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=jnp.nan, temperature=1.0), "soft_ratio"),
-        (lambda: kdntk.effective_logits(1.0, 1.0, soft_ratio=0.5, temperature=jnp.nan), "temperature"),
-        (lambda: kdntk.correction_logits(1.0, 1.0, temperature=-2.0), "temperature"),
-        (lambda: kdntk.distillation_loss(1.0, 1.0, 1.0, soft_ratio=0.5, temperature=-1.0), "temperature"),
-        (lambda: kdntk.distillation_loss(1.0, 1.0, 1.0, soft_ratio=1.5, temperature=1.0), "soft_ratio"),
-        (lambda: kdntk.distillation_loss_grad(1.0, 1.0, 1.0, soft_ratio=0.5, temperature=-1.0), "temperature"),
-        (lambda: kdntk.ntk(kdntk.mlp(2), jnp.array([[1.0, jnp.nan]])), "x1"),
-        (lambda: kdntk.ntk(kdntk.mlp(2), jnp.ones((3, 2)), jnp.ones((3, 3))), "x2"),
-        (lambda: kdntk.ntk(kdntk.mlp(2), jnp.ones(3)), "x1"),
-        (lambda: kdntk.empirical_ntk(lambda p, x: x @ p, jnp.ones(2), jnp.array([[jnp.inf, 1.0]])), "x1"),
-        (lambda: kdntk.weight_norm_path(jnp.eye(3), jnp.ones(4)), "dz"),
-        (lambda: kdntk.weight_norm_path(jnp.eye(3), jnp.array([1.0, jnp.nan, 1.0])), "dz"),
-        (lambda: kdntk.weight_norm_path(jnp.ones((3, 2)), jnp.ones(3)), "theta"),
-        (lambda: kdntk.predict(jnp.ones((2, 4)), jnp.eye(3), jnp.ones(3)), "theta_test_train"),
-        (lambda: kdntk.theta_inner(jnp.eye(3), jnp.ones(3), jnp.ones(2)), "b"),
-        (lambda: kdntk.cholesky(jnp.eye(3), jitter=-1.0), "jitter"),
-        (lambda: kdntk.mlp(0), "depth"),
-        (lambda: kdntk.mlp(2, activation="tanhh"), "activation"),
-        (lambda: tasks.sign_flip(jax.random.key(0), tasks.zero_function(), p_flip=1.5), "p_flip"),
-        (lambda: tasks.gaussian_mixture(jax.random.key(0), 0), "num_modes"),
-        (lambda: tasks.random_logits(jax.random.key(0), scale=-1.0), "scale"),
-        (lambda: kdntk.data_inefficiency(tasks.zero_function(), kdntk.mlp(2), [2], key=jax.random.key(0),
-                                         soft_ratio=2.0), "soft_ratio"),
-        (lambda: kdntk.data_inefficiency(tasks.zero_function(), kdntk.mlp(2), [2], key=jax.random.key(0),
-                                         temperature=-1.0), "temperature"),
-        (lambda: kdntk.data_inefficiency(tasks.zero_function(), kdntk.mlp(2), [0, 2], key=jax.random.key(0)),
-         "sample_sizes"),
-        (lambda: kdntk.data_inefficiency(tasks.zero_function(), kdntk.mlp(2), [2], key=jax.random.key(0),
-                                         init="bogus"), "init"),
-    ],
-)
-def test_bad_input_raises_value_error_naming_the_argument(call, name):
-    with pytest.raises(ValueError, match=name):
-        call()
+def test_every_public_name_has_an_entry_or_takes_no_user_input():
+    public = {f"{ns.__name__}.{n}" for ns in NAMESPACES for n in ns.__all__}
+    covered = {e.name for e in ENTRIES} | NO_USER_INPUT | RESULT_TYPES
+    missing = sorted(public - covered)
+    assert not missing, f"public names without a bad-input entry: {missing}"
+    stale = sorted(covered - public)
+    assert not stale, f"entries for names that are not public: {stale}"
+    for e in ENTRIES + CALLS:
+        assert callable(e.fn), e.name
+        params = inspect.signature(e.fn).parameters
+        assert set(e.kwargs) <= set(params), (e.name, set(e.kwargs) - set(params))
+        for arg in e.arrays + e.keys + tuple(e.callables):
+            assert arg in e.kwargs, (e.name, arg)
 
 
-def test_singular_kernel_from_duplicate_inputs_gives_kernel_error():
-    x = np.random.default_rng(0).normal(size=(5, 2))
-    x[3] = x[1]
-    theta = kdntk.ntk(kdntk.mlp(3), x)
-    for call in (lambda: kdntk.weight_norm_path(theta, np.ones(5)),
-                 lambda: kdntk.predict(theta[:2], theta, np.ones(5)),
-                 lambda: kdntk.theta_inner(theta, np.ones(5), np.ones(5))):
-        with pytest.raises(kdntk.KernelError, match="theta is not numerically positive definite"):
-            call()
-    inputs = np.stack([x, x])
-    with pytest.raises(kdntk.KernelError, match="duplicate inputs"):
-        kdntk.data_inefficiency(tasks.gaussian_mixture(jax.random.key(0), 2), kdntk.mlp(3), [3],
-                                key=jax.random.key(0), num_trials=2, inputs=inputs, init="zero")
+@pytest.mark.parametrize("entry", [e for e in ENTRIES + CALLS if e.name not in SWEEPS], ids=lambda e: e.name)
+def test_minimal_call_is_valid(entry):
+    """The table's valid calls work (so the bad cases fail for their own reason)."""
+    out = entry.call()
+    assert out is not None or entry.name.endswith("Config")
+    if not isinstance(out, (kdntk.Network, types.FunctionType)):
+        assert not has_nan(out), entry.name
 
 
-def test_documented_special_values_instead_of_errors():
-    # rho = 0 with hard labels: +-inf by label (no finite root), never NaN
-    assert float(kdntk.effective_logits(3.0, 1.0, soft_ratio=0.0, temperature=2.0)) == np.inf
-    assert float(kdntk.effective_logits(3.0, 0.0, soft_ratio=0.0, temperature=2.0)) == -np.inf
-    # boundary values of the ranges are accepted
-    assert float(kdntk.effective_logits(3.0, 0.0, soft_ratio=1.0, temperature=2.0)) == 3.0
-    kdntk.distillation_loss(0.0, 0.0, 1.0, soft_ratio=0.0, temperature=1.0)
-    kdntk.distillation_loss(0.0, 0.0, 1.0, soft_ratio=1.0, temperature=1e-3)
+@pytest.mark.parametrize("entry,case,overrides,arg", cases(ENTRIES + CALLS, sweeps=False))
+def test_bad_input_raises_a_clear_error(entry, case, overrides, arg):
+    expect = entry.expect.get(case)
+    if expect == "valid":
+        entry.call(**overrides)
+    elif expect == "nan":
+        assert has_nan(entry.call(**overrides))
+    else:
+        assert_clear_error(lambda: entry.call(**overrides), arg)

@@ -18,13 +18,28 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import check_array, check_range
 
-__all__ = ["unsigned_angle", "signed_angle", "reverse_cdf", "ReverseCdf", "as_reverse_cdf", "check_theta"]
+__all__ = ["unsigned_angle", "signed_angle", "reverse_cdf", "ReverseCdf", "as_reverse_cdf", "check_theta",
+           "check_pair"]
+
+
+def check_pair(u, v, names=("u", "v")):
+    """Vectors u (..., d) and v (..., d): finite, the same d, leading axes that broadcast."""
+    u = check_array(u, names[0], min_ndim=1)
+    v = check_array(v, names[1], min_ndim=1)
+    if u.shape[-1] != v.shape[-1]:
+        raise ValueError(f"{names[0]} {u.shape} and {names[1]} {v.shape} must have the same last "
+                         "dimension d.")
+    try:
+        jnp.broadcast_shapes(u.shape, v.shape)
+    except ValueError:
+        raise ValueError(f"the leading axes of {names[0]} {u.shape} and {names[1]} {v.shape} must "
+                         "broadcast against each other.") from None
+    return u, v
 
 
 def _cosine(u, v):
-    u, v = jnp.asarray(u), jnp.asarray(v)
     nd = max(u.ndim, v.ndim)
     u = u.reshape((1,) * (nd - u.ndim) + u.shape)
     v = v.reshape((1,) * (nd - v.ndim) + v.shape)
@@ -33,22 +48,30 @@ def _cosine(u, v):
 
 
 def signed_angle(u: Float[ArrayLike, "... d"], v: Float[ArrayLike, "... d"]) -> Float[Array, "..."]:
-    """alpha(u, v) = arccos(u^T v / (||u|| ||v||)) in [0, pi] over the last axis (Phuong & Lampert 2019, Eq. 28)."""
-    return jnp.arccos(jnp.clip(_cosine(u, v), -1.0, 1.0))
+    """alpha(u, v) = arccos(u^T v / (||u|| ||v||)) in [0, pi] over the last axis (Phuong & Lampert 2019, Eq. 28).
+
+    Leading axes broadcast; zero vectors give NaN (the angle is undefined).
+
+    Raises:
+      ValueError: NaN or inf entries, different last dimensions, leading axes that do not broadcast.
+    """
+    return jnp.arccos(jnp.clip(_cosine(*check_pair(u, v)), -1.0, 1.0))
 
 
 def unsigned_angle(u: Float[ArrayLike, "... d"], v: Float[ArrayLike, "... d"]) -> Float[Array, "..."]:
     """alpha_bar(u, v) = arccos(|u^T v| / (||u|| ||v||)) in [0, pi/2] over the last axis (Phuong & Lampert 2019, Eq. 16).
 
     Leading axes broadcast; zero vectors give NaN (the angle is undefined).
+
+    Raises:
+      ValueError: NaN or inf entries, different last dimensions, leading axes that do not broadcast.
     """
-    return jnp.arccos(jnp.clip(jnp.abs(_cosine(u, v)), 0.0, 1.0))
+    return jnp.arccos(jnp.clip(jnp.abs(_cosine(*check_pair(u, v))), 0.0, 1.0))
 
 
 def check_theta(theta):
-    theta = jnp.asarray(theta)
-    if theta.ndim != 1:
-        raise ValueError(f"theta must be a 1-D array of angles, got shape {theta.shape}.")
+    """Angles theta in [0, pi/2], a non-empty 1-D array."""
+    theta = check_array(theta, "theta", ndim=1, runtime=True)
     check_range(theta, "theta", low=0.0, high=jnp.pi / 2 + 1e-12)
     return theta
 
@@ -58,9 +81,7 @@ def reverse_cdf(angles: Float[ArrayLike, " m"], theta: Float[ArrayLike, " k"]) -
 
     Each entry is a binomial proportion; its standard error is sqrt(p (1 - p) / m).
     """
-    angles = jnp.asarray(angles)
-    if angles.ndim != 1:
-        raise ValueError(f"angles must be 1-D, got shape {angles.shape}.")
+    angles = check_array(angles, "angles", ndim=1, runtime=True)
     theta = check_theta(theta)
     dtype = jnp.result_type(angles.dtype, float)
     return jnp.mean((angles[None, :] >= theta[:, None]).astype(dtype), axis=1)

@@ -28,8 +28,8 @@ import numpy as np
 
 from kdntk._src.checks import KernelError, PrecisionWarning, is_concrete
 
-__all__ = ["Diagnosis", "diagnose", "report", "report_trials", "inverse_norm1",
-           "PRECISION_TOLERANCE", "SYMMETRY_TOLERANCE"]
+__all__ = ["Diagnosis", "diagnose", "symmetry", "report", "report_trials", "inverse_norm1", "factor_defect",
+           "report_factor", "report_finite", "PRECISION_TOLERANCE", "SYMMETRY_TOLERANCE"]
 
 PRECISION_TOLERANCE = 1e-3
 """A PrecisionWarning is issued when cond_1(Theta) * eps, the relative error bound of a solve
@@ -97,6 +97,15 @@ def _diagnose_one(theta, L, check_symmetry=True):
     return Diagnosis(factored, condition, asymmetry)
 
 
+def symmetry(theta) -> Diagnosis:
+    """The ``Diagnosis`` of a kernel that is not factored (eigendecompositions): symmetry and
+    NaN/inf only (traced, O(N^2)); ``report`` then raises for an asymmetric or non-finite theta."""
+    scale = jnp.max(jnp.abs(theta))
+    asymmetry = jnp.max(jnp.abs(theta - jnp.swapaxes(theta, -1, -2))) / jnp.where(scale > 0, scale, 1.0)
+    asymmetry = jnp.where(jnp.all(jnp.isfinite(theta)), asymmetry, jnp.nan)
+    return Diagnosis(jnp.ones((), bool), jnp.zeros((), theta.dtype), asymmetry)
+
+
 def diagnose(theta, L, *, check_symmetry: bool = True) -> Diagnosis:
     """The ``Diagnosis`` of kernels theta (*B, N, N) and their factors L (traced, O(N^2)).
 
@@ -158,6 +167,61 @@ def report(diagnosis: Diagnosis, dtype, *, what: str = "theta", stacklevel: int 
         # One scalar triple per call, however the call is batched: the worst case of the batch.
         jax.debug.callback(functools.partial(check, stacklevel=2), jnp.all(diagnosis.factored),
                            jnp.max(diagnosis.condition), jnp.max(diagnosis.asymmetry))
+
+
+def factor_defect(L):
+    """Why ``L`` (*B, N, N), given by a user, is not a lower Cholesky factor: an int32 scalar, 0 if
+    it is one, 1 for NaN or inf, 2 for a non-zero entry above the diagonal (an upper factor, as
+    scipy.linalg.cholesky returns by default), 3 for a diagonal entry that is not positive.
+    Traced, O(N^2) reads inside the solve's own program: it travels with the results."""
+    finite = jnp.all(jnp.isfinite(L))
+    lower = jnp.all(jnp.triu(L, 1) == 0)
+    positive = jnp.all(jnp.diagonal(L, axis1=-2, axis2=-1) > 0)
+    return jnp.where(~finite, 1, jnp.where(~lower, 2, jnp.where(~positive, 3, 0))).astype(jnp.int32)
+
+
+_FACTOR_MESSAGES = {
+    1: "{what} contains NaN or inf.",
+    2: ("{what} must be a LOWER triangular Cholesky factor (kdntk.cholesky, numpy.linalg.cholesky, or "
+        "scipy.linalg.cholesky(theta, lower=True)); it has non-zero entries above the diagonal. "
+        "scipy.linalg.cholesky returns the upper factor by default: pass its transpose."),
+    3: ("{what} is not a Cholesky factor: its diagonal must be positive. Factor the kernel with "
+        "kdntk.cholesky(theta)."),
+}
+
+
+def _check_factor(code, *, what):
+    code = int(np.max(np.asarray(code)))
+    if code:
+        raise ValueError(_FACTOR_MESSAGES[code].format(what=what))
+
+
+def report_factor(code, *, what: str = "L") -> None:
+    """Act on ``factor_defect``: a ValueError naming ``what``, now (concrete) or when the compiled
+    program runs (traced; surfaces as a ``jax.errors.JaxRuntimeError`` carrying the message)."""
+    if is_concrete(code):
+        _check_factor(code, what=what)
+    else:
+        jax.debug.callback(functools.partial(_check_factor, what=what), jnp.max(code))
+
+
+def _check_finite(flags, *, names):
+    bad = [name for name, ok in zip(names, np.asarray(flags).reshape(-1)) if not ok]
+    if bad:
+        raise ValueError(f"{' and '.join(bad)} contain{'s' if len(bad) == 1 else ''} NaN or inf; "
+                         "remove or replace those entries.")
+
+
+def report_finite(flags, names) -> None:
+    """``flags`` (traced booleans, one per argument, all(isfinite(x)) computed inside a solve's own
+    program) as a ValueError naming the arguments that hold NaN or inf: on the host for concrete
+    flags (they come back with the results, no extra transfer of the arrays), from inside the
+    program under a user's jit."""
+    names = tuple(names)
+    if is_concrete(flags):
+        _check_finite(flags, names=names)
+    else:
+        jax.debug.callback(functools.partial(_check_finite, names=names), flags)
 
 
 def report_trials(condition, dtype, *, what: str) -> None:

@@ -319,8 +319,10 @@ def effective_logits(
       |z_t| <= 50, T in [0.1, 100]; finite and monotone in z_t up to |z_t| = 1e3.
 
     Raises:
-      ValueError: soft_ratio outside [0, 1], temperature <= 0, y_g outside [0, 1], NaN z_t
-        (checked for concrete arguments; under jit the values cannot be inspected).
+      ValueError: soft_ratio outside [0, 1], temperature <= 0 or infinite, y_g outside [0, 1],
+        NaN or infinite z_t, shapes that do not broadcast. Under a user's jit/vmap the values
+        are checked when the program runs: the error then surfaces as a
+        ``jax.errors.JaxRuntimeError`` carrying the same message (docs/errors.md).
 
     Example:
       >>> import kdntk
@@ -333,7 +335,7 @@ def effective_logits(
     References:
       Ji & Zhu (2020), Eq. 3 and Fig. 1.
     """
-    check_distillation_args(z_t, y_g, soft_ratio, temperature)
+    check_distillation_args(z_t, y_g, soft_ratio, temperature, runtime=True)
     return _effective_jit(*broadcast_named(z_t=z_t, y_g=y_g, soft_ratio=soft_ratio,
                                             temperature=temperature))
 
@@ -362,7 +364,7 @@ def correction_logits(
       >>> round(float(kdntk.correction_logits(0.0, 1.0)), 6)   # T = 1: (1 - 1/2) / (1/4) = 2
       2.0
     """
-    check_distillation_args(z_t, y_g, 1.0, temperature)
+    check_distillation_args(z_t, y_g, 1.0, temperature, runtime=True)
     return _correction_jit(*broadcast_named(z_t=z_t, y_g=y_g, temperature=temperature))
 
 

@@ -332,11 +332,11 @@ def run(
     num_dev = mesh.devices.size
     batch = -(-min(sweep.trial_batch, k) // num_dev) * num_dev   # a multiple of the device count
     impl = str(jax.random.key_impl(sweep.key))
-    input_keys, init_keys = (jax.random.key_data(a) for a in trial_keys(sweep.key, k))
     draw, ev_program, core = _Draw(source, impl, num_points), _Evaluate(evaluate), _Trial(trial, impl)
-    if sweep.check_memory:
+    if sweep.check_memory:   # before anything of size K is allocated, the keys included
         _check_sweep_memory(sweep, draw, ev_program, core, batch // num_dev, num_points, args,
                             evaluate_args, trial_bytes, name)
+    input_keys, init_keys = (jax.random.key_data(a) for a in trial_keys(sweep.key, k))
     starts = range(0, k, batch)
     if sweep.progress:
         from tqdm.auto import tqdm

@@ -16,9 +16,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import check_array, check_last_axis, check_range, check_square
+from kdntk._src.conditioning import report, report_finite, symmetry
 
-__all__ = ["gradient_flow", "gradient_flow_predict", "sparsifier"]
+__all__ = ["gradient_flow", "gradient_flow_predict", "sparsifier", "kernel_eigh", "check_times"]
 
 
 def sparsifier(eigenvalues: Float[ArrayLike, " k"], t: Float[ArrayLike, "..."]) -> Float[Array, "... k"]:
@@ -26,26 +27,49 @@ def sparsifier(eigenvalues: Float[ArrayLike, " k"], t: Float[ArrayLike, "..."]) 
 
     ``t`` broadcasts as leading axes: the result has shape t.shape + eigenvalues.shape.
     ``t = inf`` gives 1 for every positive eigenvalue.
+
+    Raises:
+      ValueError: a negative or NaN time or eigenvalue, an infinite or empty eigenvalue array.
     """
-    lam = jnp.asarray(eigenvalues)
-    t = jnp.asarray(t, lam.dtype if jnp.issubdtype(lam.dtype, jnp.floating) else None)
+    lam = check_array(eigenvalues, "eigenvalues", min_ndim=1)
+    check_range(lam, "eigenvalues", low=0.0)
+    t = check_times(t, "t", ndim=None, dtype=lam.dtype)
+    return _sparsifier(lam, t)
+
+
+def _sparsifier(lam, t):
     return -jnp.expm1(-t[..., None] * lam.reshape((1,) * t.ndim + lam.shape))
 
 
-def _eigh(theta):
-    theta = jnp.asarray(theta)
-    if theta.ndim != 2 or theta.shape[0] != theta.shape[1]:
-        raise ValueError(f"theta must be a square (N, N) matrix, got shape {theta.shape}.")
-    lam, V = jnp.linalg.eigh(theta)
-    return jnp.clip(lam, 0.0, None), V
-
-
-def _check_t(t):
-    check_range(t, "t", low=0.0)
-    t = jnp.asarray(t)
-    if t.ndim > 1:
-        raise ValueError(f"t must be a scalar or a 1-D array of stopping times, got shape {t.shape}.")
+def check_times(t, name: str = "t", *, ndim: int | None = 1, dtype=None):
+    """Times t >= 0 (inf allowed: the limit), NaN rejected, as a floating array of rank <= ``ndim``
+    (None: any rank), non-empty."""
+    check_range(t, name, low=0.0)
+    t = check_array(t, name, finite=False, dtype=dtype)
+    if ndim is not None and t.ndim > ndim:
+        raise ValueError(f"{name} must be a scalar or a 1-D array of times, got shape {t.shape}.")
     return t
+
+
+@jax.jit
+def _eigh_diagnosed(theta):
+    lam, V = jnp.linalg.eigh(theta)
+    return jnp.clip(lam, 0.0, None), V, symmetry(theta)
+
+
+def kernel_eigh(theta, name: str = "theta"):
+    """(lambda clipped at 0, V) of a symmetric (N, N) kernel, ascending; an asymmetric or
+    non-finite kernel raises a ValueError naming it (checked inside the program: O(N^2) reads,
+    a few scalars back; under a user's jit when it runs)."""
+    theta = check_square(theta, name, ndim=2)
+    lam, V, diagnosis = _eigh_diagnosed(theta)
+    report(diagnosis, theta.dtype, what=name)
+    return lam, V
+
+
+def _check_y(y, V):
+    return check_last_axis(check_array(y, "y", ndim=1, dtype=V.dtype), "y", V.shape[0],
+                           f"theta {V.shape}")
 
 
 def gradient_flow(
@@ -66,14 +90,14 @@ def gradient_flow(
       >>> print(*kdntk.gradient_flow(jnp.eye(2), jnp.array([1.0, -1.0]), jnp.inf).tolist())
       1.0 -1.0
     """
-    t = _check_t(t)
-    lam, V = _eigh(theta)
-    return _flow(lam, V, jnp.asarray(y, V.dtype), t.astype(V.dtype))
+    t = check_times(t)
+    lam, V = kernel_eigh(theta)
+    return _flow(lam, V, _check_y(y, V), t.astype(V.dtype))
 
 
 @jax.jit
 def _flow(lam, V, y, t):
-    alpha = sparsifier(lam, t)
+    alpha = _sparsifier(lam, t)
     return (alpha * jnp.broadcast_to(V.T @ y, alpha.shape)) @ V.T
 
 
@@ -88,17 +112,23 @@ def gradient_flow_predict(
     The factor (1 - exp(-t lambda)) / lambda is evaluated as t for lambda -> 0, so a singular
     Theta is fine at finite t. ``t = inf`` is kernel interpolation (needs Theta > 0).
     """
-    t = _check_t(t)
-    lam, V = _eigh(theta)
-    kxX = jnp.asarray(theta_test_train, V.dtype)
-    if kxX.ndim != 2 or kxX.shape[1] != V.shape[0]:
-        raise ValueError(f"theta_test_train must have shape (M, {V.shape[0]}), got {kxX.shape}.")
-    return _flow_predict(lam, V, kxX, jnp.asarray(y, V.dtype), t.astype(V.dtype))
+    t = check_times(t)
+    lam, V = kernel_eigh(theta)
+    kxX = check_array(theta_test_train, "theta_test_train", ndim=2, dtype=V.dtype, finite=False)
+    check_last_axis(kxX, "theta_test_train", V.shape[0], f"theta {V.shape}")
+    out, finite = _flow_predict(lam, V, kxX, _check_y(y, V), t.astype(V.dtype))
+    report_finite(finite, ("theta_test_train",))
+    return out
 
 
 @jax.jit
 def _flow_predict(lam, V, kxX, y, t):
-    alpha = sparsifier(lam, t)
+    out = _predict_flow(lam, V, kxX, y, t)
+    return out, jnp.all(jnp.isfinite(kxX))[None]
+
+
+def _predict_flow(lam, V, kxX, y, t):
+    alpha = _sparsifier(lam, t)
     pos = jnp.broadcast_to(lam > 0, alpha.shape)
     safe = jnp.where(pos, jnp.broadcast_to(lam, alpha.shape), 1.0)
     gain = jnp.where(pos, alpha / safe, jnp.broadcast_to(t[..., None], alpha.shape))

@@ -31,7 +31,7 @@ from kdntk._src.memory import DEFAULT_BLOCK_ROWS, data_inefficiency_bytes, depth
 from kdntk._src.montecarlo import WINDOW, Estimate, window_bounds, windowed_slope
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
-from kdntk._src.solve import cholesky_factor, weight_norm_path_from_cholesky
+from kdntk._src.solve import cholesky_factor, norm_path
 from kdntk._src.student import (
     check_teacher_outputs,
     hyperparameters,
@@ -107,7 +107,7 @@ def _trial(x, key, evaluated, net, rho, T, init, block):
     nngp, theta = blocked_kernel(net, x, x, ("nngp", "ntk"), block)   # one pass gives both
     dz = logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp)
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
-    return weight_norm_path_from_cholesky(L, dz), diagnose(theta, L, check_symmetry=False)
+    return norm_path(L, dz), diagnose(theta, L, check_symmetry=False)
 
 
 def _failure(bad):
@@ -198,7 +198,7 @@ def data_inefficiency(
         trials = engine.run(
             sweep, _trial, num_points=n, name="data_inefficiency",
             evaluate=teacher_outputs, evaluate_args=(target, labels, r),
-            check_evaluated=lambda ev: check_teacher_outputs(ev, labels),
+            check_evaluated=lambda ev: check_teacher_outputs(ev, labels, rho),
             args=(net, rho, T, init, min(sweep.block_rows, n)),
             trial_bytes=data_inefficiency_bytes(
                 n, trials_per_device=0, num_rhs=callables_size(target) * rho.size,

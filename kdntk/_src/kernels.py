@@ -135,6 +135,16 @@ def empirical_ntk(
     """
     x1 = check_inputs(x1, "x1")
     x2 = x1 if x2 is None else check_inputs(x2, "x2")
+    if x1.shape[1:] != x2.shape[1:]:
+        raise ValueError(f"x1 and x2 must have the same feature shape, got {x1.shape} and {x2.shape}.")
+    if not callable(apply_fn):
+        raise TypeError(f"apply_fn must be a function apply_fn(params, x), got {type(apply_fn).__name__}.")
+    # The output contract, checked here once, before tracing the Jacobians: one logit per input.
+    out = jax.eval_shape(apply_fn, params, x1)
+    if out.shape not in ((x1.shape[0],), (x1.shape[0], 1)):
+        raise ValueError(f"apply_fn must return one output per input, (n,) or (n, 1); for inputs of shape "
+                         f"{x1.shape} it returned {out.shape}. A network with several outputs needs a "
+                         "readout to one logit.")
     return _empirical_ntk(apply_fn, params, x1, x2)
 
 

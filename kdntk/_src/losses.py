@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import broadcast_named, check_distillation_args, check_range
 
 __all__ = [
     "sigmoid",
@@ -28,15 +28,25 @@ __all__ = [
 sigmoid = jax.nn.sigmoid
 
 
-def _validate(soft_ratio, temperature):
-    # Concrete arguments only (check_range skips tracers): rho in [0, 1], T > 0.
-    check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
-    check_range(temperature, "temperature", low=0.0, low_open=True)
+def _validate(z_s, z_t, y_g, soft_ratio, temperature):
+    """The loss's arguments broadcast together, checked where concrete: finite logits, labels
+    y_g in [0, 1], rho in [0, 1], finite T > 0. Under a user's jit the values are not inspected
+    (a loss runs inside training loops: no host callback per step)."""
+    check_range(z_s, "z_s", finite=True)
+    check_distillation_args(z_t, y_g, soft_ratio, temperature)
+    return broadcast_named(z_s=z_s, z_t=z_t, y_g=y_g, soft_ratio=soft_ratio, temperature=temperature)
 
 
 def binary_cross_entropy(p: ArrayLike, logits: ArrayLike) -> Array:
-    """H(p, sigma(logits)) = -[p log sigma(z) + (1 - p) log sigma(-z)], elementwise and stable."""
-    p = jnp.asarray(p)
+    """H(p, sigma(logits)) = -[p log sigma(z) + (1 - p) log sigma(-z)], elementwise and stable.
+
+    Raises:
+      ValueError: p outside [0, 1], NaN or infinite logits, shapes that do not broadcast
+        (concrete arguments).
+    """
+    check_range(p, "p", low=0.0, high=1.0)
+    check_range(logits, "logits", finite=True)
+    p, logits = broadcast_named(p=p, logits=logits)
     return -(p * jax.nn.log_sigmoid(logits) + (1 - p) * jax.nn.log_sigmoid(-logits))
 
 
@@ -61,11 +71,20 @@ def distillation_loss_per_sample(
       rho H(sigma(z_t / T), sigma(z_s / T)) + (1 - rho) H(y_g, sigma(z_s)), broadcast shape.
 
     Raises:
-      ValueError: soft_ratio outside [0, 1] or temperature <= 0 (concrete arguments).
+      ValueError: y_g outside [0, 1], soft_ratio outside [0, 1], temperature <= 0 or infinite,
+        NaN or infinite logits, shapes that do not broadcast (concrete arguments).
     """
-    _validate(soft_ratio, temperature)
-    soft = binary_cross_entropy(sigmoid(jnp.asarray(z_t) / temperature), jnp.asarray(z_s) / temperature)
-    hard = binary_cross_entropy(y_g, z_s)
+    z_s, z_t, y_g, soft_ratio, temperature = _validate(z_s, z_t, y_g, soft_ratio, temperature)
+    return _per_sample(z_s, z_t, y_g, soft_ratio, temperature)
+
+
+def _bce(p, logits):
+    return -(p * jax.nn.log_sigmoid(logits) + (1 - p) * jax.nn.log_sigmoid(-logits))
+
+
+def _per_sample(z_s, z_t, y_g, soft_ratio, temperature):
+    soft = _bce(sigmoid(z_t / temperature), z_s / temperature)
+    hard = _bce(y_g, z_s)
     return soft_ratio * soft + (1 - soft_ratio) * hard
 
 
@@ -85,7 +104,6 @@ def distillation_loss_grad(z_s, z_t, y_g, *, soft_ratio, temperature) -> Array:
 
     Its root in z_s is the effective student logit ([`kdntk.effective_logits`][kdntk.effective_logits]).
     """
-    _validate(soft_ratio, temperature)
-    z_s, z_t = jnp.asarray(z_s), jnp.asarray(z_t)
+    z_s, z_t, y_g, soft_ratio, temperature = _validate(z_s, z_t, y_g, soft_ratio, temperature)
     soft = sigmoid(z_s / temperature) - sigmoid(z_t / temperature)
     return soft_ratio / temperature * soft + (1 - soft_ratio) * (sigmoid(z_s) - y_g)

@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from kdntk._src.checks import check_array, check_range
+
 __all__ = ["Estimate", "log_mean_ratio", "log_log_slope", "WINDOW", "window_bounds",
            "window_coefficients", "windowed_slope"]
 
@@ -37,11 +39,29 @@ class Estimate(NamedTuple):
     stderr: Array
 
 
+def _paired(a, b, names=("a", "b")):
+    """Paired positive samples (..., K), K >= 2, finite and non-negative, broadcast together."""
+    a = check_array(a, names[0], min_ndim=1)
+    b = check_array(b, names[1], min_ndim=1)
+    for v, name in ((a, names[0]), (b, names[1])):
+        check_range(v, name, low=0.0)
+        if v.shape[-1] < 2:
+            raise ValueError(f"{name} needs at least 2 paired trials on its last axis, got shape {v.shape}.")
+    try:
+        return jnp.broadcast_arrays(a, b)
+    except ValueError:
+        raise ValueError(f"{names[0]} {a.shape} and {names[1]} {b.shape} must broadcast against each "
+                         "other (paired trials on the last axis).") from None
+
+
 def log_mean_ratio(a: Float[Array, "... K"], b: Float[Array, "... K"]) -> Estimate:
-    """ln(mean a) - ln(mean b) over the last (trial) axis of paired samples, with its stderr."""
-    a, b = jnp.broadcast_arrays(jnp.asarray(a), jnp.asarray(b))
-    if a.shape[-1] < 2:
-        raise ValueError(f"need at least 2 paired trials on the last axis, got shape {a.shape}.")
+    """ln(mean a) - ln(mean b) over the last (trial) axis of paired samples, with its stderr.
+
+    Raises:
+      ValueError: NaN, inf or negative samples, fewer than 2 trials, shapes that do not
+        broadcast (concrete arguments; a zero mean gives -inf or inf).
+    """
+    a, b = _paired(a, b)
     ma, mb = a.mean(-1), b.mean(-1)
     rel = a / ma[..., None] - b / mb[..., None]
     return Estimate(jnp.log(ma) - jnp.log(mb), jnp.std(rel, axis=-1, ddof=1) / jnp.sqrt(a.shape[-1]))
@@ -60,6 +80,7 @@ def log_log_slope(
     """
     if not 0 < n_small < n_large:
         raise ValueError(f"need 0 < n_small < n_large, got n_small={n_small}, n_large={n_large}.")
+    norms_large, norms_small = _paired(norms_large, norms_small, ("norms_large", "norms_small"))
     est = log_mean_ratio(norms_large, norms_small)
     scale = 1.0 / (jnp.log(n_large) - jnp.log(n_small))
     return Estimate(est.value * scale, est.stderr * scale)
@@ -141,7 +162,7 @@ def window_coefficients(sizes, num_points: int, *, window: float = WINDOW) -> np
     """
     n = _check_sizes(sizes)
     if int(n.max()) + 1 > num_points:
-        raise ValueError(f"the path holds N = {num_points} sizes; I(n) needs n + 1 <= N, got "
+        raise ValueError(f"the paths hold N = {num_points} sizes; I(n) needs n + 1 <= N, got "
                          f"max(sizes) = {int(n.max())}.")
     bounds = np.minimum(window_bounds(n, window=window), num_points)
     x = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, num_points))])   # H_{j-1}, j = 1..N
@@ -194,8 +215,9 @@ def windowed_slope(
     (Definition 1 gives 0.5 n ln(1 + 1/n) = 0.471, 0.485, 0.490 for j^(1/2); the two trials
     differ only by a scale, which cancels, so the standard error is 0.)
     """
-    paths = jnp.asarray(paths)
-    if paths.ndim < 2 or paths.shape[-2] < 2:
+    paths = check_array(paths, "paths", min_ndim=2)
+    check_range(paths, "paths", low=0.0)
+    if paths.shape[-2] < 2:
         raise ValueError(f"paths must have shape (..., K, N) with K >= 2 trials, got {paths.shape}.")
     c = jnp.asarray(window_coefficients(sizes, paths.shape[-1], window=window), paths.dtype)
     means = paths.mean(-2)                                            # (..., N)

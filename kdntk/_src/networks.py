@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+from kdntk._src.checks import check_choice, check_integer, check_range
 from kdntk._src.nt_loader import stax
 
-__all__ = ["Network", "mlp", "as_network", "ACTIVATIONS"]
+__all__ = ["Network", "mlp", "as_network", "apply_network", "ACTIVATIONS"]
 
 ACTIVATIONS: dict[str, Callable[[], tuple]] = {
     "relu": stax.Relu,
@@ -56,6 +57,19 @@ class Network:
     apply_fn: Callable[..., Any]
     kernel_fn: Callable[..., Any]
     spec: tuple = ()
+
+    def __post_init__(self):
+        for name in ("init_fn", "apply_fn", "kernel_fn"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"{name} must be a function (a stax triple's {name}), got "
+                                f"{type(getattr(self, name)).__name__}. Build networks with kdntk.mlp "
+                                "or kdntk.Network(*kdntk.stax.serial(...)).")
+        if not isinstance(self.spec, tuple):
+            raise TypeError(f"spec must be a hashable tuple, got {type(self.spec).__name__}.")
+        try:
+            hash(self.spec)
+        except TypeError:
+            raise TypeError(f"spec must be a hashable tuple, got {self.spec!r}.") from None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Network):
@@ -102,16 +116,11 @@ def mlp(
       >>> kdntk.ntk(net, jnp.ones((4, 2))).shape
       (4, 4)
     """
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}.")
-    if int(width) != width or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}.")
-    if not W_std > 0 or not b_std >= 0:
-        raise ValueError(f"W_std must be > 0 and b_std >= 0, got W_std={W_std!r}, b_std={b_std!r}.")
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}."
-        )
+    depth = check_integer(depth, "depth")
+    width = check_integer(width, "width")
+    check_range(W_std, "W_std", low=0.0, low_open=True, finite=True)
+    check_range(b_std, "b_std", low=0.0, finite=True)
+    check_choice(activation, "activation", sorted(ACTIVATIONS))
     b = b_std if b_std > 0 else None
     layers = []
     for _ in range(depth):
@@ -138,3 +147,15 @@ def as_network(net, name: str = "net") -> Network:
         f"kdntk.mlp(3) or kdntk.stax.serial(kdntk.stax.Dense(512), kdntk.stax.Relu(), "
         f"kdntk.stax.Dense(1)); got {type(net).__name__}."
     )
+
+
+def apply_network(net, params, x, what: str = "the network"):
+    """``net.apply_fn(params, x)``; inputs of a shape the network cannot take raise a ValueError
+    that names ``x`` and its shape (the network's own shape error is chained as the cause)."""
+    try:
+        return net.apply_fn(params, x)
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"x of shape {tuple(x.shape)} does not fit {what}: its apply_fn cannot take these inputs "
+            f"(a {type(err).__name__} inside it). Pass inputs of the shape its parameters were "
+            "built for (init_fn(key, input_shape)).") from err

@@ -27,16 +27,16 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from kdntk._src import callables, engine
-from kdntk._src.checks import KernelError, check_array, check_integer, check_rhs, check_square, is_concrete
+from kdntk._src.checks import KernelError, check_array, check_integer, check_rhs, check_square
 from kdntk._src.effective import solve_effective
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
-from kdntk._src.conditioning import diagnose
+from kdntk._src.conditioning import diagnose, factor_defect, report_factor, report_finite
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, depth_width, kernel_bytes
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
 from kdntk._src.solve import cholesky_factor
-from kdntk._src.student import hyperparameters, initial_logits, teacher_outputs
+from kdntk._src.student import check_teacher_outputs, hyperparameters, initial_logits, teacher_outputs
 
 __all__ = ["TransferRisk", "transfer_risk", "TransferRiskCurve", "transfer_risk_curve",
            "prefix_predictions", "prefix_path"]
@@ -54,14 +54,25 @@ def transfer_risk(z_teacher: Float[ArrayLike, "... m"], z_student: Float[ArrayLi
 
     The standard error is the binomial sqrt(R (1 - R) / M). Leading axes broadcast.
 
+    Raises:
+      ValueError: NaN or inf logits (a NaN would count as agreement), also under jit (from inside
+        the compiled program); shapes whose last axes differ or whose leading axes do not
+        broadcast; M = 0.
+
     Example:
       >>> import kdntk
       >>> kdntk.transfer_risk([1.0, -1.0, 2.0, 3.0], [1.0, 1.0, 2.0, 3.0]).risk
       Array(0.25, dtype=float32)
     """
-    zt, zs = jnp.asarray(z_teacher), jnp.asarray(z_student)
-    if zt.ndim < 1 or zs.ndim < 1 or zt.shape[-1] != zs.shape[-1]:
+    zt = check_array(z_teacher, "z_teacher", min_ndim=1, runtime=True)
+    zs = check_array(z_student, "z_student", min_ndim=1, runtime=True)
+    if zt.shape[-1] != zs.shape[-1]:
         raise ValueError(f"z_teacher and z_student need the same last dimension M, got {zt.shape} and {zs.shape}.")
+    try:
+        jnp.broadcast_shapes(zt.shape, zs.shape)
+    except ValueError:
+        raise ValueError(f"the leading axes of z_teacher {zt.shape} and z_student {zs.shape} must "
+                         "broadcast against each other.") from None
     return _transfer_risk(zt, zs)
 
 
@@ -94,14 +105,21 @@ def prefix_predictions(
       [0.5, 0.5]
     """
     L = check_square(L, "L", ndim=2)
-    if not bool(np.all(np.triu(np.asarray(L), 1) == 0)) if is_concrete(L) else False:
-        raise ValueError("L must be a LOWER triangular Cholesky factor (kdntk.cholesky, or "
-                         "scipy.linalg.cholesky(theta, lower=True)); it has entries above the diagonal.")
-    kxX = check_array(theta_test_train, "theta_test_train", ndim=2, dtype=L.dtype)
+    kxX = check_array(theta_test_train, "theta_test_train", ndim=2, dtype=L.dtype, finite=False)
     if kxX.shape[1] != L.shape[0]:
         raise ValueError(f"theta_test_train must have shape (M, {L.shape[0]}) to match L {L.shape}, "
                          f"got {kxX.shape}.")
-    return prefix_path(L, kxX, check_rhs(dz, L, "dz"))
+    # L's triangle and theta_test_train's values are checked inside the program (O(N^2) and
+    # O(M N) reads where the arrays live); only a code and a flag come back with the result.
+    out, defect, finite = _checked_prefix_path(L, kxX, check_rhs(dz, L, "dz"))
+    report_factor(defect, what="L")
+    report_finite(finite, ("theta_test_train",))
+    return out
+
+
+@jax.jit
+def _checked_prefix_path(L, kxX, dz):
+    return prefix_path(L, kxX, dz), factor_defect(L), jnp.all(jnp.isfinite(kxX))[None]
 
 
 @jax.jit
@@ -157,12 +175,10 @@ def _evaluate(x, target, ground_truth, labels, reduction, n_train):
     return z_t, y_g, callables.call(ground_truth, x[n_train:], "ground_truth")
 
 
-def _check_evaluated(evaluated, labels):
+def _check_evaluated(evaluated, labels, rho):
     z_t, y_g, z_g = evaluated
-    callables.check_values(z_t, "target")
+    check_teacher_outputs((z_t, y_g), labels, rho)
     callables.check_values(z_g, "ground_truth")
-    if labels is not None:
-        callables.check_values(y_g, "labels", labels=True)
 
 
 def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
@@ -268,7 +284,7 @@ def transfer_risk_curve(
         trials = engine.run(
             sweep, _trial, num_points=n, name="transfer_risk_curve",
             evaluate=_evaluate, evaluate_args=(target, ground_truth, labels, r, n_train),
-            check_evaluated=lambda ev: _check_evaluated(ev, labels),
+            check_evaluated=lambda ev: _check_evaluated(ev, labels, rho),
             args=(net, rho, T, init, jnp.asarray(sizes), n_train, block),
             trial_bytes=kernel_bytes(n, n_train, dtype=sweep.dtype, block_rows=block, depth=depth)
             + sweep.dtype.itemsize * (2 * n * n if init == "prior" else 0)

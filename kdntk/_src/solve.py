@@ -22,8 +22,16 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, Float
 
-from kdntk._src.checks import PrecisionWarning, check_array, check_rhs, check_square, check_range, is_concrete
-from kdntk._src.conditioning import diagnose, report
+from kdntk._src.checks import (
+    PrecisionWarning,
+    check_array,
+    check_broadcast,
+    check_rhs,
+    check_square,
+    check_range,
+    is_concrete,
+)
+from kdntk._src.conditioning import diagnose, factor_defect, report, report_factor, report_finite
 
 __all__ = [
     "cholesky",
@@ -35,6 +43,7 @@ __all__ = [
     "theta_angle",
     "predict",
     "cholesky_factor",
+    "norm_path",
 ]
 
 
@@ -81,11 +90,9 @@ def cholesky(
       [[2.0, 0.0], [1.0, 2.0]]
     """
     theta = check_square(theta)
-    check_range(jitter, "jitter", low=0.0)
-    if not np.isfinite(jitter):
-        raise ValueError(f"jitter must be finite, got {jitter!r}.")
+    check_range(jitter, "jitter", low=0.0, finite=True)
     L, diagnosis = _cholesky_and_diagnosis(theta, jnp.asarray(jitter, theta.dtype))
-    if jitter > 0 and is_concrete(theta):
+    if is_concrete(jitter) and jitter > 0 and is_concrete(theta):
         scale = np.asarray(jnp.mean(jnp.diagonal(theta, axis1=-2, axis2=-1), axis=-1))
         warnings.warn(
             f"cholesky: added jitter {jitter:g} x mean(diag) = {np.max(jitter * scale):.3g} to the "
@@ -110,13 +117,40 @@ def weight_norm_path_from_cholesky(
 
     ``dz`` may carry extra leading axes *E (soft ratios, temperatures, teacher epochs, ...) that
     all share the factorization: each costs one O(N^2) triangular solve.
+
+    Raises:
+      ValueError: ``L`` is not a lower Cholesky factor (an entry above the diagonal, e.g.
+        scipy.linalg.cholesky's default upper factor; a diagonal entry that is not positive;
+        NaN or inf), checked inside the solve's program (O(N^2) reads, no extra transfer);
+        shapes that do not match; NaN or inf in ``dz``.
     """
-    L = jnp.asarray(L)
-    return _norm_path(L, jnp.asarray(dz, L.dtype))
+    L = check_square(L, "L")
+    dz = _check_path_rhs(dz, L, "dz", "L")
+    norms, defect = _checked_norm_path(L, dz)
+    report_factor(defect, what="L")
+    return norms
+
+
+def _check_path_rhs(dz, theta, name, against):
+    """dz (*E, *B, N) for kernels or factors (*B, N, N)."""
+    dz = check_rhs(dz, theta, name)
+    if dz.shape[dz.ndim - theta.ndim + 1:] != theta.shape[:-1] or dz.ndim < theta.ndim - 1:
+        raise ValueError(
+            f"{name} must have shape (*E, {', '.join(map(str, theta.shape[:-1]))}) to match {against} "
+            f"{theta.shape}, got {dz.shape}."
+        )
+    return dz
 
 
 @jax.jit
-def _norm_path(L, dz):
+def _checked_norm_path(L, dz):
+    return norm_path(L, dz), factor_defect(L)
+
+
+@jax.jit
+def norm_path(L, dz):
+    """[`weight_norm_path_from_cholesky`][kdntk.weight_norm_path_from_cholesky] without checks
+    (traceable; the sweeps call it inside their programs)."""
     batch = L.shape[:-2]
     extra = dz.shape[: dz.ndim - 1 - len(batch)]
     n = L.shape[-1]
@@ -155,12 +189,7 @@ def weight_norm_path(
       1.0 1.0 1.4142
     """
     theta = check_square(theta)
-    dz = check_rhs(dz, theta, "dz")
-    if dz.shape[dz.ndim - theta.ndim + 1:] != theta.shape[:-1] or dz.ndim < theta.ndim - 1:
-        raise ValueError(
-            f"dz must have shape (*E, {', '.join(map(str, theta.shape[:-1]))}) to match theta "
-            f"{theta.shape}, got {dz.shape}."
-        )
+    dz = _check_path_rhs(dz, theta, "dz", "theta")
     norms, diagnosis = _factor_norm_path(theta, dz)
     report(diagnosis, theta.dtype)
     return norms
@@ -171,7 +200,7 @@ def _factor_norm_path(theta, dz):
     """Factorization and all-prefix norms in ONE program: no second dispatch, and L never leaves
     it (measured at N = 2048 on 2 CPU cores: 0.14 s vs 0.23 s for two programs; docs/benchmarks.md)."""
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
-    return _norm_path(L, dz), diagnose(theta, L)
+    return norm_path(L, dz), diagnose(theta, L)
 
 
 def theta_inner(
@@ -239,21 +268,33 @@ def predict(
 
     Returns:
       Test logits, shape (..., M).
+
+    Raises:
+      ValueError: shapes that do not match; NaN or inf in an argument (``theta_test_train`` is
+        checked inside the solve's program: only a flag comes back).
+      KernelError: theta is not numerically positive definite.
     """
-    theta = check_square(theta)
-    theta_test_train = jnp.asarray(theta_test_train, theta.dtype)
-    if theta_test_train.ndim != 2 or theta_test_train.shape[1] != theta.shape[-1]:
+    theta = check_square(theta, ndim=2)
+    theta_test_train = check_array(theta_test_train, "theta_test_train", ndim=2, dtype=theta.dtype,
+                                   finite=False)
+    if theta_test_train.shape[1] != theta.shape[-1]:
         raise ValueError(
-            f"theta_test_train must have shape (M, {theta.shape[-1]}), got {theta_test_train.shape}."
+            f"theta_test_train must have shape (M, {theta.shape[-1]}) to match theta {theta.shape}, "
+            f"got {theta_test_train.shape}."
         )
     dz = check_rhs(dz, theta, "dz")
-    logits, diagnosis = _factor_predict(theta, theta_test_train, dz)
+    shape = dz.shape[:-1] + (theta_test_train.shape[0],)
+    z0_test = check_broadcast(check_array(z0_test, "z0_test", dtype=theta.dtype), "z0_test", shape,
+                              f"dz {dz.shape} and theta_test_train {theta_test_train.shape}")
+    logits, finite, diagnosis = _factor_predict(theta, theta_test_train, dz)
+    report_finite(finite, ("theta_test_train",))
     report(diagnosis, theta.dtype)
-    return logits + jnp.asarray(z0_test, theta.dtype)
+    return logits + z0_test
 
 
 @jax.jit
 def _factor_predict(theta, kxX, dz):
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
     alpha = jsl.cho_solve((L, True), jnp.moveaxis(dz.reshape(-1, dz.shape[-1]), 0, -1))
-    return jnp.moveaxis(kxX @ alpha, -1, 0).reshape(dz.shape[:-1] + (kxX.shape[0],)), diagnose(theta, L)
+    logits = jnp.moveaxis(kxX @ alpha, -1, 0).reshape(dz.shape[:-1] + (kxX.shape[0],))
+    return logits, jnp.all(jnp.isfinite(kxX))[None], diagnose(theta, L)

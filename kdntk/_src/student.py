@@ -40,6 +40,7 @@ __all__ = [
     "hyperparameters",
     "teacher_outputs",
     "check_teacher_outputs",
+    "check_hard_labels",
     "initial_logits",
     "logit_changes",
     "student_logit_changes",
@@ -87,12 +88,28 @@ def teacher_outputs(x, target, labels, reduction):
     return z_t, jnp.broadcast_to(y_g, z_t.shape)
 
 
-def check_teacher_outputs(evaluated, labels) -> None:
-    """Host check of the evaluated (z_t, y_g): finite logits, labels in [0, 1]."""
+def check_teacher_outputs(evaluated, labels, rho=None) -> None:
+    """Host check of the evaluated (z_t, y_g): finite logits, labels in [0, 1], and (given the
+    soft ratios ``rho``) no hard label where rho = 0."""
     z_t, y_g = evaluated
     callables.check_values(z_t, "target")
     if labels is not None:
         callables.check_values(y_g, "labels", labels=True)
+    if rho is not None:
+        check_hard_labels(rho, y_g, labels)
+
+
+def check_hard_labels(rho, y_g, labels) -> None:
+    """soft_ratio = 0 with a hard label (0 or 1) has no finite effective logit (Eq. 3: the student
+    chases logit(y_g) = +-inf); say so before the trials run instead of failing inside them."""
+    if np.any(np.asarray(rho) == 0):
+        y = np.asarray(y_g)
+        if np.any((y == 0) | (y == 1)):
+            source = "the default labels 1{z_t > 0}" if labels is None else "labels"
+            raise ValueError(
+                f"soft_ratio = 0 (pure hard-label training) with {source} equal to 0 or 1 has no finite "
+                "effective logits: the student's logit diverges (Eq. 3). Use soft_ratio > 0, or labels "
+                "strictly inside (0, 1).")
 
 
 def initial_logits(net, x, key, init, nngp=None):

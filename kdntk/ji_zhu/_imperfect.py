@@ -33,7 +33,16 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from kdntk._src import callables, engine
-from kdntk._src.checks import KernelError, broadcast_named, check_distillation_args, check_range, check_rhs, check_square
+from kdntk._src.checks import (
+    KernelError,
+    broadcast_named,
+    check_array,
+    check_broadcast,
+    check_distillation_args,
+    check_range,
+    check_rhs,
+    check_square,
+)
 from kdntk._src.effective import correction, effective_logits
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
 from kdntk._src.kernels import blocked_kernel
@@ -88,7 +97,8 @@ def _check_args(theta, z_t, y_g, z_g, z0):
     """theta as one (N, N) matrix; z_t, y_g, z_g as (..., N) vectors; z0 broadcast to z_t."""
     theta = check_square(theta, ndim=2)
     z_t, y_g, z_g = (check_rhs(v, theta, name) for v, name in ((z_t, "z_t"), (y_g, "y_g"), (z_g, "z_g")))
-    return theta, z_t, y_g, z_g, jnp.broadcast_to(jnp.asarray(z0, theta.dtype), z_t.shape)
+    z0 = check_broadcast(check_array(z0, "z0", dtype=theta.dtype), "z0", z_t.shape, f"z_t {z_t.shape}")
+    return theta, z_t, y_g, z_g, z0
 
 
 def hard_label_effect_path(

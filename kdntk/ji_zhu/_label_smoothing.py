@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from kdntk._src.checks import check_array
 from kdntk._src.effective import effective_logits
 
 __all__ = ["label_smoothing_threshold", "cutoff_logits", "cutoff_error"]
@@ -25,15 +26,15 @@ def cutoff_logits(z_t, *, soft_ratio, temperature=1.0) -> Array:
 
     With y_g = 1{z_t > 0}; t is [`label_smoothing_threshold`][kdntk.ji_zhu.label_smoothing_threshold].
     """
+    z_t = check_array(z_t, "z_t")
     t = label_smoothing_threshold(soft_ratio=soft_ratio, temperature=temperature)
-    z_t = jnp.asarray(z_t)
     return jnp.where(z_t >= 0, 1.0, -1.0) * jnp.maximum(t, jnp.abs(z_t))
 
 
 def cutoff_error(z_t: Float[ArrayLike, "..."], *, soft_ratio, temperature=1.0) -> Float[Array, ""]:
     """max |z_eff(z_t, 1{z_t > 0}) - sgn(z_t) max(t, |z_t|)| / t over ``z_t``: how close the
     label-smoothing cut-off approximation of Sec. 4.2 is, relative to the threshold t."""
-    z_t = jnp.asarray(z_t)
+    z_t = check_array(z_t, "z_t")
     z_eff = effective_logits(z_t, (z_t > 0).astype(z_t.dtype), soft_ratio=soft_ratio, temperature=temperature)
     t = label_smoothing_threshold(soft_ratio=soft_ratio, temperature=temperature)
     return jnp.max(jnp.abs(z_eff - cutoff_logits(z_t, soft_ratio=soft_ratio, temperature=temperature))) / t

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_inputs, check_range
+from kdntk._src.checks import check_array, check_inputs, check_range
 from kdntk._src.angles import ReverseCdf, as_reverse_cdf, reverse_cdf
 from kdntk._src.networks import Network, as_network
 
@@ -56,12 +56,12 @@ def feature_cosines(
     Raises:
       ValueError: shapes differ, Theta(x, x) <= 0 or oracle_norm <= 0.
     """
-    z = jnp.asarray(z_eff)
-    t = jnp.asarray(theta_diag, z.dtype)
-    if z.ndim != 1 or t.shape != z.shape:
+    z = check_array(z_eff, "z_eff", ndim=1)
+    t = check_array(theta_diag, "theta_diag", ndim=1, dtype=z.dtype)
+    if t.shape != z.shape:
         raise ValueError(f"z_eff and theta_diag must be 1-D of equal length, got {z.shape}, {t.shape}.")
     check_range(t, "theta_diag", low=0.0, low_open=True)
-    check_range(oracle_norm, "oracle_norm", low=0.0, low_open=True)
+    check_range(oracle_norm, "oracle_norm", low=0.0, low_open=True, finite=True)
     return jnp.abs(z) / (oracle_norm * jnp.sqrt(t))
 
 
@@ -142,8 +142,10 @@ def oracle_norm_estimate(norm_path: Float[ArrayLike, " N"], *, num_doublings: in
 
 def ntk_alpha_bar(norm_path: Float[ArrayLike, "... N"], *, oracle_norm: float) -> Float[Array, "... N"]:
     """alpha_bar_n = arccos(||dw_n|| / ||dw*||) for each n (Ji & Zhu 2020, Eq. 9), clipped to [0, pi/2]."""
+    path = check_array(norm_path, "norm_path", min_ndim=1)
+    check_range(path, "norm_path", low=0.0)
     check_range(oracle_norm, "oracle_norm", low=0.0, low_open=True)
-    return jnp.arccos(jnp.clip(jnp.asarray(norm_path) / oracle_norm, 0.0, 1.0))
+    return jnp.arccos(jnp.clip(path / oracle_norm, 0.0, 1.0))
 
 
 def ntk_risk_bound(p: ReverseCdf, alpha_bar_n: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
@@ -154,7 +156,7 @@ def ntk_risk_bound(p: ReverseCdf, alpha_bar_n: Float[ArrayLike, "..."]) -> Float
         tabulated curve is read at the grid angle below, so the bound stays conservative).
       alpha_bar_n: angles between dw_n and dw*, any shape, in [0, pi/2].
     """
-    a = jnp.asarray(alpha_bar_n, jnp.result_type(float))
+    a = check_array(alpha_bar_n, "alpha_bar_n")
     check_range(a, "alpha_bar_n", low=0.0, high=jnp.pi / 2 + 1e-12)
     f = as_reverse_cdf(p)
     return f(jnp.clip(jnp.pi / 2 - a, 0.0, jnp.pi / 2).ravel()).reshape(a.shape)
@@ -180,5 +182,5 @@ def vacuous_threshold(cosines: Float[ArrayLike, " m"]) -> Float[Array, ""]:
     When beta_t is near pi/2, p(pi/2 - beta) = 1 wherever p(beta) < 1, and the Phuong-Lampert
     bound min_beta p(beta) + p(pi/2 - beta)^n equals 1 (Ji & Zhu 2020, Sec. 3.2) for every n.
     """
-    c = jnp.asarray(cosines)
+    c = check_array(cosines, "cosines", min_ndim=1)
     return jnp.arccos(jnp.clip(jnp.max(jnp.abs(c)), 0.0, 1.0))

@@ -30,7 +30,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import check_array, check_range
+from kdntk._src.gradient_flow import check_times
 from kdntk.nagarajan._eigen import (
     check_targets,
     eigensystem,
@@ -65,10 +66,13 @@ def logit_transformed_probability(
     Raises:
       ValueError: if K < 2 or the shapes disagree.
     """
-    f = jnp.asarray(logits)
+    f = check_array(logits, "logits", min_ndim=1)
     y = jnp.asarray(labels)
-    if f.ndim < 1 or f.shape[-1] < 2 or y.shape != f.shape[:-1]:
+    if f.shape[-1] < 2 or y.shape != f.shape[:-1]:
         raise ValueError(f"logits (..., K>=2) and labels (...) disagree: {f.shape} vs {y.shape}.")
+    if not jnp.issubdtype(y.dtype, jnp.integer):
+        raise TypeError(f"labels must be integer class labels in [0, {f.shape[-1]}), got dtype {y.dtype}.")
+    check_range(y, "labels", low=0, high=f.shape[-1] - 1)
     return _log_odds(f, y)
 
 
@@ -129,13 +133,11 @@ def teacher_student_deviations(
     Raises:
       ValueError: on bad shapes or negative times.
     """
-    check_range(t_teacher, "t_teacher", low=0.0)
-    check_range(t_student, "t_student", low=0.0)
+    t_teacher = check_times(t_teacher, "t_teacher", ndim=0)
+    t_student = check_times(t_student, "t_student", ndim=0)
     lam, V = eigensystem(theta)
     kxX = test_train(theta_test_train, lam.shape[0])
-    dtype = jnp.result_type(float)
-    return _deviations(lam, V, kxX, check_targets(targets, lam.shape[0]), jnp.asarray(t_teacher, dtype),
-                       jnp.asarray(t_student, dtype))
+    return _deviations(lam, V, kxX, check_targets(targets, lam.shape[0], "targets"), t_teacher, t_student)
 
 
 @jax.jit
@@ -186,22 +188,23 @@ def switched_flow(
     Raises:
       ValueError: on bad shapes or negative times.
     """
-    check_range(t, "t", low=0.0)
-    check_range(t_switch, "t_switch", low=0.0)
+    t = check_times(t, "t")
+    check_range(t_switch, "t_switch", low=0.0, finite=True)
     lam, V = eigensystem(theta)
-    y1, y2 = _target_pair(y_first, y_second, lam.shape[0], "y_first and y_second")
-    t = jnp.asarray(t, V.dtype)
+    y1, y2 = _target_pair(y_first, y_second, lam.shape[0], ("y_first", "y_second"))
     if t.ndim != 1:
         raise ValueError(f"t must be 1-D, got shape {t.shape}.")
+    t = t.astype(V.dtype)
     kxX = None if theta_test_train is None else test_train(theta_test_train, lam.shape[0])
     return _switched(lam, V, y1, y2, t, jnp.asarray(t_switch, V.dtype), kxX)
 
 
 def _target_pair(y1, y2, n, names):
-    y1, y2 = jnp.asarray(y1), jnp.asarray(y2)
-    if y1.shape != y2.shape or y1.shape[:1] != (n,) or y1.ndim > 2:
-        raise ValueError(f"{names} must both have shape ({n},) or ({n}, K); got {y1.shape} and {y2.shape}.")
-    return check_targets(y1, n), check_targets(y2, n)
+    y1, y2 = check_targets(y1, n, names[0]), check_targets(y2, n, names[1])
+    if y1.shape != y2.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, ({n},) or ({n}, K); got "
+                         f"{y1.shape} and {y2.shape}.")
+    return y1, y2
 
 
 @jax.jit
@@ -281,15 +284,13 @@ def switching_gain_recovered(
     Raises:
       ValueError: on bad shapes, negative times or switching times after ``t_end``.
     """
-    check_range(t_end, "t_end", low=0.0)
-    ts = jnp.asarray(t_switch, jnp.result_type(float))
-    if ts.ndim != 1:
-        raise ValueError(f"t_switch must be 1-D, got shape {ts.shape}.")
+    check_range(t_end, "t_end", low=0.0, finite=True)
+    ts = check_array(t_switch, "t_switch", ndim=1)
     check_range(ts, "t_switch", low=0.0, high=t_end)
     lam, V = eigensystem(theta)
-    labels, teacher_targets = _target_pair(labels, teacher_targets, lam.shape[0], "labels and teacher_targets")
+    labels, teacher_targets = _target_pair(labels, teacher_targets, lam.shape[0], ("labels", "teacher_targets"))
     kxX = None if theta_test_train is None else test_train(theta_test_train, lam.shape[0])
-    target = jnp.asarray(eval_targets)
+    target = check_array(eval_targets, "eval_targets")
     want = (lam.shape[0] if kxX is None else kxX.shape[0],) + labels.shape[1:]
     if target.shape != want:
         raise ValueError(f"eval_targets must have shape {want}, got {target.shape}.")

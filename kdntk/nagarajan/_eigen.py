@@ -26,8 +26,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_inputs, check_range, is_concrete
-from kdntk._src.gradient_flow import sparsifier
+from kdntk._src.checks import broadcast_named, check_array, check_inputs, check_range, check_square, is_concrete
+from kdntk._src.conditioning import report, symmetry
+from kdntk._src.gradient_flow import check_times, sparsifier
 
 __all__ = [
     "Eigensystem",
@@ -58,12 +59,18 @@ def eigensystem(theta: Float[ArrayLike, "n n"]) -> Eigensystem:
     """Eigendecomposition of a symmetric PSD kernel, top eigendirection first.
 
     Raises:
-      ValueError: if ``theta`` is not a finite square matrix.
+      ValueError: if ``theta`` is not a finite, symmetric square matrix (checked inside the
+        program: O(N^2) reads, a few scalars back).
     """
-    theta = check_inputs(theta, "theta", ndim=2)
-    if theta.shape[0] != theta.shape[1]:
-        raise ValueError(f"theta must be square (N, N), got shape {theta.shape}.")
-    return _eigh_descending(theta)
+    theta = check_square(theta, ndim=2)
+    system, diagnosis = _checked_eigh(theta)
+    report(diagnosis, theta.dtype)
+    return system
+
+
+@jax.jit
+def _checked_eigh(theta):
+    return _eigh_descending(theta), symmetry(theta)
 
 
 @jax.jit
@@ -80,10 +87,13 @@ def _alpha(lam, t):
 
 def _times(t, t_teacher):
     """Validated (on the host) times as float arrays; they are broadcast together inside the jitted cores."""
-    check_range(t, "t", low=0.0)
-    check_range(t_teacher, "t_teacher", low=0.0)
-    dtype = jnp.result_type(float)
-    return jnp.asarray(t, dtype), jnp.asarray(t_teacher, dtype)
+    t = check_times(t, "t", ndim=None)
+    t_teacher = check_times(t_teacher, "t_teacher", ndim=None)
+    try:
+        jnp.broadcast_shapes(t.shape, t_teacher.shape)
+    except ValueError:
+        raise ValueError(f"t {t.shape} and t_teacher {t_teacher.shape} must broadcast against each other.") from None
+    return t, t_teacher
 
 
 @jax.jit
@@ -109,17 +119,16 @@ def distilled_sparsifier(
     Raises:
       ValueError: if a time or an eigenvalue is negative or NaN.
     """
-    check_range(eigenvalues, "eigenvalues", low=0.0)
-    return _distilled_alpha(jnp.asarray(eigenvalues, jnp.result_type(float)), *_times(t, t_teacher))
+    lam = check_array(eigenvalues, "eigenvalues", ndim=1, runtime=True)
+    check_range(lam, "eigenvalues", low=0.0)
+    return _distilled_alpha(lam, *_times(t, t_teacher))
 
 
-def check_targets(y, n):
+def check_targets(y, n, name: str = "y"):
     """y as an array of shape (N,) or (N, K), finite where concrete (checked on the host)."""
-    y = jnp.asarray(y)
+    y = check_array(y, name)
     if y.ndim not in (1, 2) or y.shape[0] != n:
-        raise ValueError(f"y must have shape ({n},) or ({n}, K), got {y.shape}.")
-    if is_concrete(y) and not np.all(np.isfinite(np.asarray(y))):
-        raise ValueError("y contains NaN or inf.")
+        raise ValueError(f"{name} must have shape ({n},) or ({n}, K) (N = {n} training points), got {y.shape}.")
     return y
 
 
@@ -295,11 +304,11 @@ def checked_directions(eigenvalues: Float[ArrayLike, " n"], directions) -> np.nd
     Raises:
       ValueError: naming ``directions`` if one is out of [0, N) or a null direction (eigenvalue 0).
     """
-    lam = np.asarray(eigenvalues)
-    idx = np.arange(lam.shape[0]) if directions is None else np.asarray(directions)
-    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or np.any((idx < 0) | (idx >= lam.shape[0])):
-        raise ValueError(f"directions must be indices in [0, {lam.shape[0]}), got {directions}.")
-    if np.any(lam[idx] <= 0):
+    n = jnp.shape(eigenvalues)[0]
+    idx = np.arange(n) if directions is None else np.asarray(directions)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or np.any((idx < 0) | (idx >= n)):
+        raise ValueError(f"directions must be indices in [0, {n}), got {directions}.")
+    if is_concrete(eigenvalues) and np.any(np.asarray(eigenvalues)[idx] <= 0):
         raise ValueError("directions include a null direction of theta (eigenvalue 0).")
     return idx
 
@@ -341,13 +350,14 @@ def sparsification_theorem(
         eigenvalue_top <= eigenvalue_bottom somewhere.
     """
     check_range(alpha_star, "alpha_star", low=0.0, high=1.0, low_open=True, high_open=True)
-    check_range(eigenvalue_top, "eigenvalue_top", low=0.0, low_open=True)
-    check_range(eigenvalue_bottom, "eigenvalue_bottom", low=0.0, low_open=True)
-    if is_concrete(eigenvalue_top) and is_concrete(eigenvalue_bottom) and np.any(
-            np.asarray(eigenvalue_top) <= np.asarray(eigenvalue_bottom)):
+    check_range(eigenvalue_top, "eigenvalue_top", low=0.0, low_open=True, finite=True)
+    check_range(eigenvalue_bottom, "eigenvalue_bottom", low=0.0, low_open=True, finite=True)
+    top, bottom, alpha = broadcast_named(eigenvalue_top=check_array(eigenvalue_top, "eigenvalue_top"),
+                                         eigenvalue_bottom=check_array(eigenvalue_bottom, "eigenvalue_bottom"),
+                                         alpha_star=check_array(alpha_star, "alpha_star"))
+    if is_concrete(top) and is_concrete(bottom) and np.any(np.asarray(top) <= np.asarray(bottom)):
         raise ValueError("eigenvalue_top must exceed eigenvalue_bottom (Theorem 4.1 needs k1 < k2).")
-    dtype = jnp.result_type(float)
-    return _theorem(*(jnp.asarray(v, dtype) for v in (eigenvalue_top, eigenvalue_bottom, alpha_star)))
+    return _theorem(top, bottom, alpha)
 
 
 @jax.jit

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import as_key, check_array, check_integer, check_range
 from kdntk._src.prng import drawn_flat
 from kdntk.nagarajan._gradient_space import channel_logits
 
@@ -43,8 +43,9 @@ def similarity_probabilities(alpha, tau, num_classes: int):
     The probability on node k of a model w = alpha mu, on an S+ point (target k) and an S- point
     (k the similar class). Broadcasts over alpha and tau.
     """
-    dtype = jnp.result_type(float)
-    return _similarity_probabilities(jnp.asarray(alpha, dtype), jnp.asarray(tau, dtype), num_classes)
+    num_classes = check_integer(num_classes, "num_classes", low=2)
+    alpha, tau = check_array(alpha, "alpha"), check_array(tau, "tau")
+    return _similarity_probabilities(alpha, tau, num_classes)
 
 
 @functools.partial(jax.jit, static_argnames=("num_classes",))
@@ -141,11 +142,13 @@ def gradient_quality(
     Raises:
       ValueError: on out-of-range sizes or hyperparameters (concrete values).
     """
-    if m < 1 or dim < 2 or num_classes < 3:
-        raise ValueError(f"need m >= 1, dim >= 2, num_classes >= 3; got {m}, {dim}, {num_classes}.")
-    check_range(alpha, "alpha", low=0.0)
-    check_range(alpha_teacher, "alpha_teacher", low=0.0)
-    check_range(tau, "tau", low=0.0, low_open=True)
+    key = as_key(key)
+    m = check_integer(m, "m")
+    dim = check_integer(dim, "dim", low=2)
+    num_classes = check_integer(num_classes, "num_classes", low=3)
+    check_range(alpha, "alpha", low=0.0, finite=True)
+    check_range(alpha_teacher, "alpha_teacher", low=0.0, finite=True)
+    check_range(tau, "tau", low=0.0, low_open=True, finite=True)
     check_range(eps, "eps", low=0.0, high=1.0)
     return _gradient_quality(key, alpha, alpha_teacher, tau, eps, m=m, dim=dim, num_classes=num_classes)
 

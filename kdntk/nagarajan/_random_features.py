@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_inputs, check_range, error_if_nonfinite
+from kdntk._src.checks import as_key, check_choice, check_inputs, check_integer, check_labels, check_range, error_if_nonfinite
 from kdntk._src.prng import drawn_flat
 from kdntk.nagarajan._eigen import checked_directions, eigensystem
 
@@ -41,9 +41,9 @@ def random_relu_features(
     Raises:
       ValueError: if x is not a finite (N, d) array or num_features < 1.
     """
+    key = as_key(key)
     x = check_inputs(x, "x", ndim=2)
-    if num_features < 1:
-        raise ValueError(f"num_features must be >= 1, got {num_features}.")
+    num_features = check_integer(num_features, "num_features")
     return _relu_features(key, x, num_features=num_features)
 
 
@@ -127,15 +127,13 @@ def cross_entropy_feature_trajectory(
       ValueError: on bad shapes, arguments or directions; NumericalError if training diverges.
     """
     phi = check_inputs(features, "features", ndim=2)
-    q = jnp.asarray(targets, phi.dtype)
-    if q.ndim != 2 or q.shape[0] != phi.shape[0]:
-        raise ValueError(f"targets must have shape ({phi.shape[0]}, K), got {q.shape}.")
-    if link not in ("softmax", "sigmoid"):
-        raise ValueError(f"link must be 'softmax' or 'sigmoid', got {link!r}.")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}.")
-    check_range(learning_rate, "learning_rate", low=0.0, low_open=True)
-    check_range(temperature, "temperature", low=0.0, low_open=True)
+    q = check_labels(targets, "targets", ndim=2, dtype=phi.dtype)
+    if q.shape[0] != phi.shape[0]:
+        raise ValueError(f"targets must have shape ({phi.shape[0]}, K) to match features {phi.shape}, got {q.shape}.")
+    check_choice(link, "link", ("softmax", "sigmoid"))
+    steps = check_integer(steps, "steps")
+    check_range(learning_rate, "learning_rate", low=0.0, low_open=True, finite=True)
+    check_range(temperature, "temperature", low=0.0, low_open=True, finite=True)
     lam, U = eigensystem(phi @ phi.T)
     idx = checked_directions(lam, directions)
     out = _ce_scan(phi, q, lam, U, idx, learning_rate, temperature, steps=steps, link=link)

@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.angles import reverse_cdf, signed_angle, unsigned_angle
-from kdntk._src.checks import check_inputs, check_range
+from kdntk._src.angles import check_pair, reverse_cdf, signed_angle, unsigned_angle
+from kdntk._src.checks import check_array, check_integer, check_range
 
 __all__ = ["reverse_angle_cdf", "isotropic_reverse_angle_cdf", "isotropic_transfer_risk"]
 
@@ -42,8 +42,8 @@ def reverse_angle_cdf(
       >>> kdntk.phuong_lampert.reverse_angle_cdf(jnp.array([1.0, 0.0]), x, jnp.array([0.0, 0.5, 1.0]))
       Array([1.        , 0.6666667 , 0.33333334], dtype=float32)
     """
-    x = check_inputs(x, "x")
-    w = check_inputs(w, "w", ndim=1)
+    x = check_array(x, "x", ndim=2, runtime=True)
+    w = check_array(w, "w", ndim=1, runtime=True)
     if w.shape[0] != x.shape[1]:
         raise ValueError(f"w must have shape ({x.shape[1]},) to match x {x.shape}, got {w.shape}.")
     return reverse_cdf(unsigned_angle(x, w[None, :].astype(x.dtype)), theta)
@@ -55,9 +55,8 @@ def isotropic_reverse_angle_cdf(theta: Float[ArrayLike, "..."], *, dim: int) -> 
     Raises:
       ValueError: dim < 2 or theta outside [0, pi/2].
     """
-    if int(dim) != dim or dim < 2:
-        raise ValueError(f"dim must be an integer >= 2, got {dim!r}.")
-    theta = jnp.asarray(theta, jnp.result_type(float))
+    dim = check_integer(dim, "dim", low=2)
+    theta = check_array(theta, "theta")
     check_range(theta, "theta", low=0.0, high=jnp.pi / 2 + 1e-12)
     c2 = jnp.clip(jnp.cos(theta) ** 2, 0.0, 1.0)
     return jax.scipy.special.betainc(0.5, 0.5 * (dim - 1), c2)
@@ -70,5 +69,7 @@ def isotropic_transfer_risk(w: Float[ArrayLike, "... d"], w_star: Float[ArrayLik
     the plane spanned by w and w*; the projection of an isotropic x onto that plane has a uniform
     direction. For the distilled w_hat = P_X w*, alpha = alpha_bar since w_hat^T w* = ||w_hat||^2.
     """
-    w = jnp.asarray(w)
-    return signed_angle(w, jnp.asarray(w_star, w.dtype)) / jnp.pi
+    w, w_star = check_pair(w, w_star, ("w", "w_star"))
+    if w_star.ndim != 1:
+        raise ValueError(f"w_star must be one vector (d,), got shape {w_star.shape}.")
+    return signed_angle(w, w_star) / jnp.pi

@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import check_range
-from kdntk._src.angles import ReverseCdf, as_reverse_cdf, unsigned_angle
+from kdntk._src.checks import broadcast_named, check_array, check_integer, check_range
+from kdntk._src.angles import ReverseCdf, as_reverse_cdf, check_pair, unsigned_angle
 
 NUM_BETA = 4097
 """Grid points on [0, pi/2] for the minimization over beta when p is a callable."""
@@ -47,10 +47,9 @@ def risk_bound_curve(
     last line of the proof). ``n`` broadcasts as leading axes.
     """
     f = as_reverse_cdf(p)
-    beta = jnp.asarray(beta, jnp.result_type(float))
+    beta = check_array(beta, "beta", ndim=1)
     check_range(beta, "beta", low=0.0, high=jnp.pi / 2 + 1e-12)
-    n = jnp.asarray(n, beta.dtype)
-    check_range(n, "n", low=0.0)
+    n = _sizes(n, beta.dtype)
     pb, pc = f(beta), f(jnp.pi / 2 - beta)
     tail = pc[None, :] ** n.reshape(-1, 1)
     weight = (1.0 - pb) if tight else jnp.ones_like(pb)
@@ -88,22 +87,32 @@ def risk_bound(
       >>> round(float(kdntk.phuong_lampert.risk_bound(p, 100)), 3)
       0.055
     """
-    beta = jnp.linspace(0.0, jnp.pi / 2, int(num_beta))
+    num_beta = check_integer(num_beta, "num_beta", low=2)
+    beta = jnp.linspace(0.0, jnp.pi / 2, num_beta)
     if not callable(p):
         as_reverse_cdf(p)
         grid = jnp.asarray(p[0], beta.dtype)
         beta = jnp.unique(jnp.clip(jnp.concatenate([beta, grid, jnp.pi / 2 - grid]), 0.0, jnp.pi / 2))
-    n_arr = jnp.asarray(n, beta.dtype)
+    n_arr = _sizes(n, beta.dtype)
     out = jnp.min(risk_bound_curve(p, beta, n_arr, tight=tight), axis=-1)
     if dim is not None:
         out = jnp.where(n_arr >= dim, 0.0, out)
     return out
 
 
+def _sizes(n, dtype=None, name="n", low=0.0):
+    """Transfer-set sizes n: finite, >= ``low``, any shape (non-empty)."""
+    n = check_array(n, name, dtype=dtype)
+    check_range(n, name, low=low)
+    return n
+
+
 def margin_bound(gamma: Float[ArrayLike, "..."], n: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
     """Corollary 1: gamma^n, if p(beta) = 0 and gamma = p(pi/2 - beta) < 1 for some beta (Eq. 20)."""
+    gamma = check_array(gamma, "gamma")
     check_range(gamma, "gamma", low=0.0, high=1.0)
-    return jnp.asarray(gamma, jnp.result_type(float)) ** jnp.asarray(n)
+    gamma, n = broadcast_named(gamma=gamma, n=_sizes(n))
+    return gamma ** n
 
 
 def polynomial_bound(kappa: Float[ArrayLike, "..."], n: Float[ArrayLike, "..."], *, c: float = 1.0) -> Array:
@@ -115,11 +124,11 @@ def polynomial_bound(kappa: Float[ArrayLike, "..."], n: Float[ArrayLike, "..."],
     Raises:
       ValueError: kappa < 0, n < 1, or c outside (0, 1].
     """
+    kappa = check_array(kappa, "kappa")
     check_range(kappa, "kappa", low=0.0)
-    check_range(n, "n", low=1.0)
+    n = _sizes(n, low=1.0)
     check_range(c, "c", low=0.0, high=1.0, low_open=True)
-    kappa = jnp.asarray(kappa, jnp.result_type(float))
-    n = jnp.asarray(n, kappa.dtype)
+    kappa, n = broadcast_named(kappa=kappa, n=n)
     return c * (1.0 + jnp.log(n) ** kappa) / n**kappa
 
 
@@ -139,13 +148,15 @@ def approximate_distillation_bound(
     Raises:
       ValueError: epsilon < 0, epsilon > ||w_hat|| / 2, or delta > pi/2.
     """
+    check_range(w_hat_norm, "w_hat_norm", low=0.0, low_open=True, finite=True)
     check_range(epsilon, "epsilon", low=0.0, high=0.5 * float(w_hat_norm))
+    num_beta = check_integer(num_beta, "num_beta", low=2)
     delta = float(np.sqrt(2 * np.pi * epsilon / float(w_hat_norm)))
     if delta > np.pi / 2:
         raise ValueError(f"epsilon gives delta = {delta:.3f} > pi/2: the bound is void.")
     f = as_reverse_cdf(p)
-    beta = jnp.linspace(0.0, jnp.pi / 2 - delta, int(num_beta))
-    n = jnp.asarray(n, beta.dtype)
+    beta = jnp.linspace(0.0, jnp.pi / 2 - delta, num_beta)
+    n = _sizes(n, beta.dtype)
     vals = f(beta)[None, :] + f(jnp.pi / 2 - delta - beta)[None, :] ** n.reshape(-1, 1)
     return jnp.minimum(jnp.min(vals, axis=-1), 1.0).reshape(n.shape)
 
@@ -165,10 +176,13 @@ def monotonicity_index(
     Returns:
       (m, its binomial standard error sqrt(m (1 - m) / K)).
     """
-    w_before, w_after = jnp.asarray(w_before), jnp.asarray(w_after)
-    if w_before.ndim != 2 or w_before.shape != w_after.shape:
+    w_before = check_array(w_before, "w_before", ndim=2, runtime=True)
+    w_after = check_array(w_after, "w_after", ndim=2, runtime=True)
+    if w_before.shape != w_after.shape:
         raise ValueError(f"w_before and w_after must both be (K, d), got {w_before.shape}, {w_after.shape}.")
-    ws = jnp.asarray(w_star, w_before.dtype)[None, :]
+    ws = check_array(w_star, "w_star", ndim=1, dtype=w_before.dtype, runtime=True)
+    check_pair(ws, w_before, ("w_star", "w_before"))
+    ws = ws[None, :]
     better = unsigned_angle(w_after, ws) < unsigned_angle(w_before, ws)
     m = jnp.mean(better.astype(jnp.result_type(w_before.dtype, float)))
     return m, jnp.sqrt(m * (1 - m) / w_before.shape[0])

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from kdntk._src.checks import check_inputs, check_range
+from kdntk._src.checks import as_key, check_array, check_inputs, check_integer, check_last_axis, check_range
 from kdntk._src.losses import binary_cross_entropy
 from kdntk._src.networks import Network
 
@@ -78,12 +78,18 @@ def linear() -> Network:
     return Network(_linear_init, _linear_apply, _linear_kernel, ("linear",))
 
 
-def _check_xw(x, w_star):
-    x = check_inputs(x, "x")
-    w_star = check_inputs(w_star, "w_star", ndim=1)
+def _check_xw(x, w_star, name="w_star"):
+    x = check_inputs(x, "x", ndim=2)
+    w_star = check_inputs(w_star, name, ndim=1)
     if w_star.shape[0] != x.shape[1]:
-        raise ValueError(f"w_star must have shape ({x.shape[1]},) to match x {x.shape}, got {w_star.shape}.")
+        raise ValueError(f"{name} must have shape ({x.shape[1]},) to match x {x.shape}, got {w_star.shape}.")
     return x, w_star.astype(x.dtype)
+
+
+def _check_w(w, x):
+    """Student weights w (d,) for inputs x (n, d)."""
+    w = check_array(w, "w", ndim=1, dtype=x.dtype)
+    return check_last_axis(w, "w", x.shape[1], f"x {x.shape}")
 
 
 def linear_distillation_solution(
@@ -126,7 +132,7 @@ def linear_distillation_loss(
     zero set is {w : x w = x w*} (Phuong & Lampert 2019, Thm A.2). Evaluated from logits (stable when saturated).
     """
     x, w_star = _check_xw(x, w_star)
-    return _loss(jnp.asarray(w, x.dtype), x, jax.nn.sigmoid(x @ w_star), x @ w_star)
+    return _loss(_check_w(w, x), x, jax.nn.sigmoid(x @ w_star), x @ w_star)
 
 
 def _loss(w, x, y, z_star):
@@ -146,7 +152,7 @@ def linear_distillation_loss_grad(
     It lies in the span of the inputs, which is why gradient flow from 0 never leaves it.
     """
     x, w_star = _check_xw(x, w_star)
-    w = jnp.asarray(w, x.dtype)
+    w = _check_w(w, x)
     return (jax.nn.sigmoid(x @ w) - jax.nn.sigmoid(x @ w_star)) @ x / x.shape[0]
 
 
@@ -158,9 +164,13 @@ def linear_transfer_risk(
     ``w`` may carry leading axes (several students). For x with a rotation-invariant direction
     distribution (e.g. isotropic Gaussian) the exact value is alpha(w, w*) / pi.
     """
-    x_test = check_inputs(x_test, "x_test")
-    w = jnp.asarray(w, x_test.dtype)
-    teacher = x_test @ jnp.asarray(w_star, x_test.dtype) >= 0
+    x_test = check_array(x_test, "x_test", ndim=2, runtime=True)
+    against = f"x_test {x_test.shape}"
+    w = check_last_axis(check_array(w, "w", min_ndim=1, dtype=x_test.dtype, runtime=True), "w",
+                        x_test.shape[1], against)
+    w_star = check_last_axis(check_array(w_star, "w_star", ndim=1, dtype=x_test.dtype, runtime=True),
+                             "w_star", x_test.shape[1], against)
+    teacher = x_test @ w_star >= 0
     student = jnp.einsum("...d,md->...m", w, x_test) >= 0
     disagree = student != teacher.reshape((1,) * (w.ndim - 1) + teacher.shape)
     return jnp.mean(disagree.astype(x_test.dtype), axis=-1)
@@ -175,9 +185,12 @@ def perturbed_minimizer(
     learner departs from gradient descent's bias (delta = 0: w_hat). Needs n < d.
 
     Raises:
-      ValueError: n >= d (the orthogonal complement is empty) or bad shapes.
+      ValueError: n >= d (the orthogonal complement is empty), bad shapes, NaN, or delta < 0.
+      TypeError: ``key`` is not a PRNG key (typed or legacy).
     """
-    x, w_hat = _check_xw(x, w_hat)
+    key = as_key(key)
+    x, w_hat = _check_xw(x, w_hat, "w_hat")
+    check_range(delta, "delta", low=0.0, finite=True)
     if x.shape[0] >= x.shape[1]:
         raise ValueError(f"x must have fewer rows than columns (n < d) for a perturbation, got {x.shape}.")
     g = jax.random.normal(key, w_hat.shape, x.dtype)
@@ -195,10 +208,11 @@ def balanced_init(
     w(0)^T = W_N ... W_1 = scale * v_0^T. Shapes: W_1 (width, d), W_j (width, width), W_N (1, width);
     depth 1 gives [W_1] of shape (1, d).
     """
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}.")
-    check_range(scale, "scale", low=0.0, low_open=True)
-    width = dim if width is None else int(width)
+    key = as_key(key)
+    dim = check_integer(dim, "dim")
+    depth = check_integer(depth, "depth")
+    width = dim if width is None else check_integer(width, "width")
+    check_range(scale, "scale", low=0.0, low_open=True, finite=True)
     sizes = [dim] + [width] * (depth - 1) + [1]
     keys = jax.random.split(key, depth + 1)
     vs = [jax.random.normal(k, (m,)) for k, m in zip(keys, sizes)]
@@ -246,22 +260,35 @@ def deep_linear_flow(
       ValueError: bad shapes or step counts, or non-finite weights after the run (a step too
         large for the data), naming step_size.
     """
-    x = check_inputs(x, "x")
+    x = check_inputs(x, "x", ndim=2)
     targets = check_inputs(targets, "targets", ndim=1)
     check_range(targets, "targets", low=0.0, high=1.0)
-    check_range(step_size, "step_size", low=0.0, low_open=True)
+    check_range(step_size, "step_size", low=0.0, low_open=True, finite=True)
     if targets.shape[0] != x.shape[0]:
-        raise ValueError(f"targets must have shape ({x.shape[0]},), got {targets.shape}.")
-    if int(record_every) != record_every or record_every < 1 or num_steps % record_every:
+        raise ValueError(f"targets must have shape ({x.shape[0]},) to match x {x.shape}, got {targets.shape}.")
+    num_steps = check_integer(num_steps, "num_steps")
+    record_every = check_integer(record_every, "record_every")
+    if num_steps % record_every:
         raise ValueError(f"num_steps ({num_steps}) must be a positive multiple of record_every ({record_every}).")
-    weights = [jnp.asarray(W, x.dtype) for W in weights]
-    if weights[0].shape[-1] != x.shape[1] or weights[-1].shape[0] != 1:
-        raise ValueError("weights must chain x (n, d) to a scalar: W_1 (k, d), ..., W_N (1, k).")
+    weights = _check_chain(weights, x)
     path = _flow(weights, x, targets.astype(x.dtype), jnp.asarray(step_size, x.dtype),
                  int(num_steps) // int(record_every), int(record_every))
     if not bool(jnp.all(jnp.isfinite(path))):
         raise ValueError(f"gradient descent diverged (non-finite weights): reduce step_size={step_size!r}.")
     return path
+
+
+def _check_chain(weights, x):
+    """weights [W_1 (k_1, d), W_2 (k_2, k_1), ..., W_N (1, k_{N-1})] that map x (n, d) to a scalar."""
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) == 0:
+        raise TypeError(f"weights must be a non-empty list of matrices [W_1, ..., W_N], got {type(weights).__name__}.")
+    ws = [check_array(W, f"weights[{j}]", ndim=2, dtype=x.dtype) for j, W in enumerate(weights)]
+    shapes = [tuple(W.shape) for W in ws]
+    cols = [x.shape[1]] + [s[0] for s in shapes[:-1]]
+    if any(s[1] != c for s, c in zip(shapes, cols)) or shapes[-1][0] != 1:
+        raise ValueError(f"weights must chain x {x.shape} to a scalar, W_1 (k_1, {x.shape[1]}), W_j (k_j, "
+                         f"k_(j-1)), ..., W_N (1, k_(N-1)); got shapes {shapes}.")
+    return ws
 
 
 @functools.partial(jax.jit, static_argnums=(4, 5))

@@ -40,10 +40,11 @@ def logit_grid(fn: Callable[[Array], Array], *, extent: float = 15.0, resolution
       >>> g.logits.tolist()
       [[0.0, 1.0, 2.0], [-1.0, 0.0, 1.0], [-2.0, -1.0, 0.0]]
     """
-    check_range(extent, "extent", low=0.0, low_open=True)
+    check_range(extent, "extent", low=0.0, low_open=True, finite=True)
     resolution = check_integer(resolution, "resolution", low=2)
     axis = jnp.linspace(-extent, extent, resolution)
     xx, yy = jnp.meshgrid(axis, axis)
     points = jnp.stack([xx.ravel(), yy.ravel()], axis=1)
     logits = jax.jit(lambda x: callables.call(fn, x, "fn"))(points)
+    callables.check_values(logits, "fn")
     return LogitGrid(axis, logits.reshape(xx.shape))

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from kdntk._src.checks import check_inputs, check_range
+from kdntk._src.checks import as_key, check_array, check_inputs, check_integer, check_range
 
 __all__ = ["kappa_task", "kappa_reverse_cdf"]
 
@@ -36,9 +36,9 @@ def kappa_task(key: Array, kappa: float, w_star: Float[Array, " d"], n: int) -> 
     Raises:
       ValueError: kappa <= 0, n < 1, d < 2 or w_star = 0.
     """
-    check_range(kappa, "kappa", low=0.0, low_open=True)
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
+    key = as_key(key)
+    check_range(kappa, "kappa", low=0.0, low_open=True, finite=True)
+    n = check_integer(n, "n")
     w_star = check_inputs(w_star, "w_star", ndim=1)
     if w_star.shape[0] < 2 or not np.any(np.asarray(w_star) != 0):
         raise ValueError(f"w_star must be a non-zero vector of dimension >= 2, got shape {w_star.shape}.")
@@ -60,6 +60,7 @@ def _sample(key, kappa, w_star, n):
 
 def kappa_reverse_cdf(theta, *, kappa: float) -> Array:
     """The kappa task's exact p(theta) = (1 - 2 theta / pi)^kappa (Phuong & Lampert 2019, Corollary 2, Sec. 5.1)."""
-    check_range(kappa, "kappa", low=0.0, low_open=True)
-    theta = jnp.asarray(theta, jnp.result_type(float))
+    check_range(kappa, "kappa", low=0.0, low_open=True, finite=True)
+    theta = check_array(theta, "theta")
+    check_range(theta, "theta", low=0.0, high=jnp.pi / 2 + 1e-12)
     return jnp.clip(1.0 - 2.0 * theta / jnp.pi, 0.0, 1.0) ** kappa

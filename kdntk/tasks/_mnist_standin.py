@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import as_key, check_integer, check_range
 from kdntk._src.prng import drawn_flat
 
 __all__ = ["NoisyImages", "noisy_mnist_standin"]
@@ -66,9 +66,12 @@ def noisy_mnist_standin(
     Raises:
       ValueError: on out-of-range arguments.
     """
-    if n < 1 or num_classes < 2 or side < 2:
-        raise ValueError(f"need n >= 1, num_classes >= 2, side >= 2; got {n}, {num_classes}, {side}.")
-    check_range(pixel_noise, "pixel_noise", low=0.0)
+    key = as_key(key)
+    prototype_key = None if prototype_key is None else as_key(prototype_key, "prototype_key")
+    n = check_integer(n, "n")
+    num_classes = check_integer(num_classes, "num_classes", low=2)
+    side = check_integer(side, "side", low=2)
+    check_range(pixel_noise, "pixel_noise", low=0.0, finite=True)
     check_range(label_noise, "label_noise", low=0.0, high=1.0)
     k_p = jax.random.split(key, 5)[0]
     x, y, clean = _sample(key, k_p if prototype_key is None else prototype_key, pixel_noise, label_noise,

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from kdntk._src.checks import check_range
+from kdntk._src.checks import as_key, check_callable, check_inputs, check_integer, check_range
 from kdntk._src.pytrees import dataclass_pytree
 
 INPUT_STD = 5.0
@@ -39,8 +39,27 @@ __all__ = [
 
 
 def sample_inputs(key: Array, n: int, *, dim: int = 2, std: float = INPUT_STD, dtype=None):
-    """n inputs x ~ N(0, std^2 I_dim), shape (n, dim) (Ji & Zhu 2020, supplement S4: std = 5, dim = 2)."""
-    return std * jax.random.normal(key, (n, dim), dtype=dtype or jnp.result_type(float))
+    """n inputs x ~ N(0, std^2 I_dim), shape (n, dim) (Ji & Zhu 2020, supplement S4: std = 5, dim = 2).
+
+    Raises:
+      ValueError: n or dim < 1, std <= 0 or not finite, a dtype that is not floating.
+      TypeError: ``key`` is not a PRNG key (typed ``jax.random.key`` or legacy ``PRNGKey``).
+    """
+    key = as_key(key)
+    n, dim = check_integer(n, "n"), check_integer(dim, "dim")
+    check_range(std, "std", low=0.0, low_open=True, finite=True)
+    dtype = jnp.result_type(float) if dtype is None else jnp.dtype(dtype)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise ValueError(f"dtype must be a floating dtype (jnp.float32 or jnp.float64), got {dtype}.")
+    return std * jax.random.normal(key, (n, dim), dtype=dtype)
+
+
+def _check_features(x, d: int, what: str):
+    """Inputs (n, d) for a task of dimension d (shapes checked when traced, values when concrete)."""
+    x = check_inputs(x, "x", ndim=2)
+    if x.shape[1] != d:
+        raise ValueError(f"x must have shape (n, {d}) for {what}, got {x.shape}.")
+    return x
 
 
 def _point_keys(key, x):
@@ -69,6 +88,7 @@ class GaussianMixture:
     widths: Float[Array, " q"]
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
+        x = _check_features(x, self.centers.shape[-1], f"a mixture with centers {self.centers.shape}")
         sq = jnp.sum((x[:, None, :] - self.centers[None]) ** 2, axis=-1)
         return jnp.sum(self.amplitudes[None, :] * jnp.exp(-sq / self.widths[None, :]), axis=-1)
 
@@ -92,13 +112,15 @@ def gaussian_mixture(
     Note: S4 writes exp(-(x - x_j)^2 / sigma_j) and the main text exp(-(x - x_j)^2 / sigma_j^2);
     kdntk follows S4 (docs/tasks.md).
     """
-    if int(num_modes) != num_modes or num_modes < 1:
-        raise ValueError(f"num_modes must be a positive integer, got {num_modes!r}.")
+    key = as_key(key)
+    q = check_integer(num_modes, "num_modes")
+    dim = check_integer(dim, "dim")
+    check_range(amplitude, "amplitude", finite=True)
+    check_range(center_std, "center_std", low=0.0, finite=True)
     check_range(spread, "spread", low=0.0, high=1.0, high_open=True)
-    width = 15.0 / num_modes**2 if width is None else width
-    check_range(width, "width", low=0.0, low_open=True)
+    width = 15.0 / q**2 if width is None else width
+    check_range(width, "width", low=0.0, low_open=True, finite=True)
     k_sign, k_amp, k_center, k_width = jax.random.split(key, 4)
-    q = int(num_modes)
     signs = jnp.where(jax.random.bernoulli(k_sign, 0.5, (q,)), 1.0, -1.0)
     amps = amplitude * signs * jax.random.uniform(k_amp, (q,), minval=1 - spread, maxval=1 + spread)
     centers = center_std * jax.random.normal(k_center, (q, dim))
@@ -121,6 +143,8 @@ class SignFlip:
 
 def sign_flip(key: Array, target, *, p_flip: float) -> SignFlip:
     """``target`` with its sign flipped independently at each input with probability p_flip."""
+    key = as_key(key)
+    check_callable(target, "target", "a logit function x -> (n,)")
     check_range(p_flip, "p_flip", low=0.0, high=1.0)
     return SignFlip(target, key, jnp.asarray(p_flip, jnp.result_type(float)))
 
@@ -139,7 +163,8 @@ class RandomLogits:
 
 def random_logits(key: Array, *, scale: float = 1.0) -> RandomLogits:
     """Random logits dz ~ N(0, scale^2) per input (upper reference of Fig. 3)."""
-    check_range(scale, "scale", low=0.0, low_open=True)
+    key = as_key(key)
+    check_range(scale, "scale", low=0.0, low_open=True, finite=True)
     return RandomLogits(key, jnp.asarray(scale, jnp.result_type(float)))
 
 
@@ -168,5 +193,5 @@ class HardLabels:
 
 def hard_labels(target) -> HardLabels:
     """The labels y_g = 1{f_g(x) > 0} of a ground-truth logit function f_g (Ji & Zhu 2020, Sec. 2)."""
-    return HardLabels(target)
+    return HardLabels(check_callable(target, "target", "a logit function x -> (n,)"))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from kdntk._src.checks import check_inputs, check_range
+from kdntk._src.checks import check_array, check_inputs, check_last_axis, check_range
 from kdntk._src.gradient_flow import gradient_flow_predict
 from kdntk._src.jit import filter_jit
 from kdntk._src.kernels import ntk
@@ -42,6 +42,10 @@ class FlowTeacher:
         return tuple(self.coefficients.shape[:-1])
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, "*T n"]:
+        x = check_inputs(x, "x")
+        if x.shape[1:] != self.x_train.shape[1:]:
+            raise ValueError(f"x must have the feature shape of the teacher's training inputs "
+                             f"{self.x_train.shape}, got {x.shape}.")
         return _flow_logits(self, x)
 
 
@@ -73,7 +77,9 @@ def flow_teacher(
     """
     net = as_network(net)
     x_train = check_inputs(x_train, "x_train")
-    check_range(reduction, "reduction", low=0.0, low_open=True)
+    labels = check_last_axis(check_array(labels, "labels", ndim=1), "labels", x_train.shape[0],
+                             f"x_train {x_train.shape}")
+    check_range(reduction, "reduction", low=0.0, low_open=True, finite=True)
     theta = ntk(net, x_train)
     # With Theta(x, X) = I the prediction is the coefficient vector itself.
     eye = jnp.eye(x_train.shape[0], dtype=theta.dtype)

@@ -21,11 +21,11 @@ import optax
 from jaxtyping import Array, Float, Int
 
 from kdntk._src import callables
-from kdntk._src.checks import as_key, check_integer, check_range
+from kdntk._src.checks import as_key, check_inputs, check_integer, check_labels, check_range
 from kdntk._src.pytrees import dataclass_pytree
 from kdntk._src.jit import filter_jit
 from kdntk._src.losses import binary_cross_entropy
-from kdntk._src.networks import Network, mlp
+from kdntk._src.networks import Network, apply_network, mlp
 from kdntk.tasks import INPUT_STD
 
 __all__ = ["TeacherConfig", "PAPER", "CPU", "Teacher", "TeacherSnapshots", "train_teacher",
@@ -56,6 +56,13 @@ class TeacherConfig:
     reduction: float = 0.3
     input_std: float = INPUT_STD
 
+    def __post_init__(self):
+        """Every field checked when a config is built (also by ``dataclasses.replace``)."""
+        for name in ("depth", "width", "input_dim", "batch_size", "num_epochs"):
+            check_integer(getattr(self, name), name)
+        for name in ("learning_rate", "reduction", "input_std"):
+            check_range(getattr(self, name), name, low=0.0, low_open=True, finite=True)
+
     def network(self) -> Network:
         """The teacher architecture, ``kdntk.mlp(depth, width=width)``."""
         return mlp(self.depth, width=self.width)
@@ -84,7 +91,7 @@ class Teacher:
     net: Network
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, " n"]:
-        return _teacher_logits(self, x)
+        return _teacher_logits(self, check_inputs(x, "x"))
 
 
 @dataclass_pytree(["params", "epochs", "reduction"], ["net"])
@@ -125,7 +132,7 @@ class TeacherSnapshots:
 
     def logits(self, x: Float[Array, "n d"]) -> Float[Array, "E n"]:
         """z_t(x) of every snapshot, vmapped over the epoch axis: shape (E, n)."""
-        return _snapshot_logits(self, x)
+        return _snapshot_logits(self, check_inputs(x, "x"))
 
     def __call__(self, x: Float[Array, "n d"]) -> Float[Array, "E n"]:
         """Same as [`logits`][kdntk.teachers.TeacherSnapshots.logits]: the snapshots are one logit function with an epoch axis, a
@@ -137,7 +144,7 @@ class TeacherSnapshots:
 # each compile on their own); inside an enclosing jit these simply inline.
 @filter_jit
 def _teacher_logits(teacher: Teacher, x):
-    return teacher.reduction * callables.call(lambda v: teacher.net.apply_fn(teacher.params, v), x,
+    return teacher.reduction * callables.call(lambda v: apply_network(teacher.net, teacher.params, v), x,
                                               "the teacher network's apply_fn")
 
 
@@ -161,8 +168,23 @@ def _optimizer(config):
 
 
 def hard_label_loss(net: Network, params, x, y) -> Array:
-    """Mean binary cross-entropy of the teacher's raw logits f(x; w) against labels y (n,)."""
-    return jnp.mean(binary_cross_entropy(y, net.apply_fn(params, x).reshape(x.shape[0])))
+    """Mean binary cross-entropy of the teacher's raw logits f(x; w) against labels y (n,).
+
+    Raises:
+      ValueError: NaN or inf inputs, labels outside [0, 1] or not one per input (concrete values;
+        shapes also when traced), inputs that do not fit the network.
+    """
+    x = check_inputs(x, "x")
+    y = check_labels(y, "y", ndim=1, dtype=x.dtype)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have shape ({x.shape[0]},), one label per row of x {x.shape}, got {y.shape}.")
+    z = callables.call(lambda v: apply_network(net, params, v), x, "the network's apply_fn")
+    return jnp.mean(binary_cross_entropy(y, z))
+
+
+@filter_jit
+def _ground_truth_on(ground_truth, x):
+    return callables.call(ground_truth, x, "ground_truth")
 
 
 @filter_jit
@@ -247,5 +269,9 @@ def train_teacher(
         stop_epochs = sorted(set(powers) | {config.num_epochs})
     epochs = _stop_epochs(stop_epochs, config.num_epochs)
     net = config.network()
+    # The callable contract on one batch of the input distribution before training: a wrong
+    # output shape, or NaN (whose hard label 1{NaN > 0} = 0 would train silently), is named.
+    probe = config.input_std * jax.random.normal(jax.random.fold_in(key, 1), (config.batch_size, config.input_dim))
+    callables.check_values(_ground_truth_on(ground_truth, probe), "ground_truth")
     buffer = _train(ground_truth, net, config, key, jnp.asarray(epochs))
     return TeacherSnapshots(buffer, jnp.asarray(epochs), jnp.asarray(config.reduction), net)

@@ -1,0 +1,50 @@
+"""Bad input to the sweeps (the trial engine's entry points) and to every function that takes a
+user callable (docs/errors.md, docs/engine.md): a ValueError or TypeError naming the argument,
+raised before any trial runs, and the callable contract: an (n, 1) output gives exactly the
+numbers of (n,), a wrong shape, NaN values or labels outside [0, 1] are named.
+
+Cases come from the table in tests/_api_table.py; oracle: the error contract, and the (n,)
+callable's own result for the (n, 1) one.
+"""
+
+import jax
+import numpy as np
+import pytest
+
+from _api_table import CALLS, ENTRIES, Column, Times, TwoColumns, WithNaN
+from _bad_input import SWEEPS, assert_clear_error, assert_same, by_name, cases
+
+
+@pytest.mark.parametrize("entry,case,overrides,arg", cases(ENTRIES + CALLS, sweeps=True))
+def test_sweep_bad_input_raises_a_clear_error_before_running(entry, case, overrides, arg):
+    assert_clear_error(lambda: entry.call(**overrides), arg)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SWEEPS if "key" in by_name(n).kwargs and "teachers" not in n))
+def test_a_sweep_under_jit_says_which_function_to_jit_instead(name):
+    entry = by_name(name)
+    err = assert_clear_error(lambda: jax.jit(lambda k: entry.call(key=k))(entry.kwargs["key"]), "key")
+    assert "outside jit" in str(err) or "outside of jit" in str(err)
+
+
+_CALLABLES = [(e, arg, kind) for e in ENTRIES for arg, kind in e.callables.items()]
+
+
+@pytest.mark.parametrize("entry,arg,kind", _CALLABLES, ids=[f"{e.name}-{a}" for e, a, _ in _CALLABLES])
+def test_an_n_by_1_callable_gives_the_numbers_of_its_n_form(entry, arg, kind):
+    """Oracle: the same call with the (n,) callable (a stax/flax apply_fn returns (n, 1))."""
+    fn = entry.kwargs[arg]
+    assert_same(entry.call(**{arg: Column(fn)}), entry.call(), rtol=0, atol=0)
+
+
+_BROKEN = [pytest.param(e, arg, label, broken, id=f"{e.name}-{arg}-{label}")
+           for e, arg, kind in _CALLABLES
+           for label, broken in (("two_columns", TwoColumns(e.kwargs[arg])), ("nan", WithNaN(e.kwargs[arg])))
+           + ((("outside_0_1", Times(e.kwargs[arg], 2.0)),) if kind == "labels" else ())]
+
+
+@pytest.mark.parametrize("entry,arg,label,broken", _BROKEN)
+def test_a_broken_callable_is_named(entry, arg, label, broken):
+    err = assert_clear_error(lambda: entry.call(**{arg: broken}), arg)
+    if label == "two_columns":
+        assert "shape" in str(err)
