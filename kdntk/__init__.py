@@ -24,12 +24,15 @@ from kdntk._src.effective import effective_logits as effective_logits
 from kdntk._src.engine import Trials as Trials
 from kdntk._src.engine import run_trials as run_trials
 from kdntk._src.engine import trial_inputs as trial_inputs
+from kdntk._src.finite_width import FiniteWidthCheck as FiniteWidthCheck
+from kdntk._src.finite_width import finite_width_check as finite_width_check
 from kdntk._src.gradient_flow import gradient_flow as gradient_flow
 from kdntk._src.gradient_flow import gradient_flow_predict as gradient_flow_predict
 from kdntk._src.inefficiency import DataInefficiency as DataInefficiency
 from kdntk._src.inefficiency import data_inefficiency as data_inefficiency
 from kdntk._src.kernels import empirical_ntk as empirical_ntk
 from kdntk._src.kernels import nngp as nngp
+from kdntk._src.kernels import nnx_apply as nnx_apply
 from kdntk._src.kernels import ntk as ntk
 from kdntk._src.losses import binary_cross_entropy as binary_cross_entropy
 from kdntk._src.losses import distillation_loss as distillation_loss
@@ -68,6 +71,7 @@ __version__ = "0.2.0"
 __all__ = [
     "DataInefficiency",
     "Estimate",
+    "FiniteWidthCheck",
     "InsufficientMemoryError",
     "KernelError",
     "Network",
@@ -85,6 +89,7 @@ __all__ = [
     "distillation_loss_per_sample",
     "effective_logits",
     "empirical_ntk",
+    "finite_width_check",
     "gradient_flow",
     "gradient_flow_predict",
     "ji_zhu",
@@ -93,6 +98,7 @@ __all__ = [
     "mlp",
     "nagarajan",
     "nngp",
+    "nnx_apply",
     "ntk",
     "phuong_lampert",
     "predict",

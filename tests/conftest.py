@@ -7,6 +7,8 @@ import pytest
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
+import kdntk  # noqa: E402,F401  (first, as a user would: its XLA workaround precedes any computation)
+
 
 @pytest.fixture
 def key():

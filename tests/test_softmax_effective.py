@@ -362,6 +362,7 @@ def test_root_zeroes_the_softmax_loss_gradient():
         (dict(y=[np.nan, 0.5, 0.5]), "y"),
         (dict(y=[0.5, 0.5]), "y"),
         (dict(y=3), "y"),
+        (dict(y=[0, 1, 0]), "y"),          # integer one-hot: ambiguous with 3 labels, refused
         (dict(y=-1), "y"),
         (dict(y=[[1.0, 0.0, 0.0]] * 2, z_t=[[0.0, 1.0, 2.0]] * 3), "y"),
         (dict(z_t=[0.0, np.nan, 1.0]), "z_t"),

@@ -118,6 +118,7 @@ def test_softmax_loss_broadcasts_ratio_and_temperature_over_sample_axes():
         (dict(y=[1.2, -0.2, 0.0]), "y"),
         (dict(y=[0.5, 0.5]), "y"),
         (dict(y=3), "y"),
+        (dict(y=[0, 1, 0]), "y"),          # integer one-hot: ambiguous with 3 labels, refused
         (dict(y=[np.nan, 1.0, 0.0]), "y"),
         (dict(z_s=[0.0, np.nan, 1.0]), "z_s"),
         (dict(z_t=[[0.0, 1.0, 2.0]] * 2, y=np.eye(3)), "y"),

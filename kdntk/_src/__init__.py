@@ -1,3 +1,7 @@
 """kdntk's core, private: one idea per module. Names inside carry no underscore: each module's
 ``__all__`` is the contract the rest of kdntk (the paper namespaces, tasks, teachers, plotting)
 builds on; users import the public re-exports from [`kdntk`][kdntk] instead."""
+
+from kdntk._src import xla_workaround
+
+xla_workaround.apply()   # first thing any import of kdntk runs: before a JAX backend can start

@@ -30,15 +30,17 @@ def stack_shape(fn) -> tuple:
     return tuple(getattr(fn, "stack_shape", ()))
 
 
-def call(fn, x, name: str):
-    """``fn(x)`` as an array of shape ``stack_shape(fn) + (n,)`` in x's dtype (module contract)."""
+def call(fn, x, name: str, *, classes: bool = False):
+    """``fn(x)`` as an array of shape ``stack_shape(fn) + (n,)`` in x's dtype (module contract);
+    with ``classes``, (n, C) outputs (C >= 2 logits or probabilities) are accepted too and kept."""
     if not callable(fn):
         raise TypeError(f"{name} must be a callable x -> values of shape (n,), got {type(fn).__name__}.")
     n, lead = x.shape[0], stack_shape(fn)
     out = jnp.asarray(fn(x))
     if out.shape == lead + (n, 1):
         out = out[..., 0]
-    if out.shape != lead + (n,):
+    multiclass = classes and out.ndim == len(lead) + 2 and out.shape[:-1] == lead + (n,) and out.shape[-1] >= 2
+    if out.shape != lead + (n,) and not multiclass:
         want = f"{lead + (n,)} or {lead + (n, 1)}"
         raise ValueError(
             f"{name} returned shape {out.shape} for inputs of shape {x.shape}; it must return one "

@@ -64,6 +64,7 @@ __all__ = [
     "run_trials",
     "sweep_arguments",
     "trial_keys",
+    "feature_shape",
     "trial_inputs",
     "run",
 ]
@@ -163,6 +164,17 @@ def sweep_arguments(
                  trial_mesh(devices), bool(progress), bool(check_memory), block_rows)
 
 
+def feature_shape(sweep: Sweep, num_points: int) -> tuple:
+    """The shape of one input of the sweep, (d,) for the Gaussian sampler, (H, W, C) for images."""
+    source = _Source.of(sweep)
+    if source.kind == "gaussian":
+        return (sweep.input_dim,)
+    if source.kind == "explicit":
+        return tuple(sweep.inputs.shape[2:])
+    draw = _Draw(source, str(jax.random.key_impl(sweep.key)), num_points)
+    return tuple(jax.eval_shape(draw, jax.random.key_data(sweep.key)[None], *_sampler(sweep)).shape[2:])
+
+
 def trial_keys(key, num_trials: int):
     """The key schedule: (input keys, init keys), each (K,), of trials k = 0..K-1 (module doc)."""
     pairs = jax.vmap(jax.random.split)(jax.random.split(as_key(key), int(num_trials)))   # (K, 2)
@@ -198,15 +210,14 @@ def trial_inputs(key, num_trials: int, num_points: int, *, inputs=None, input_di
     with sweep.precision():
         keys = jax.random.key_data(trial_keys(sweep.key, sweep.num_trials)[0])
         draw = _Draw(source, str(jax.random.key_impl(sweep.key)), num_points)
-        return jnp.asarray(run_on_mesh(draw, trial_mesh(jax.devices()[:1]), keys))
+        return jnp.asarray(run_on_mesh(draw, trial_mesh(jax.devices()[:1]), keys, *_sampler(sweep)))
 
 
 @dataclasses.dataclass(frozen=True)
 class _Source:
     """Where a trial's inputs come from (hashable: a static argument of the compiled programs)."""
 
-    kind: str              # "gaussian", "explicit" or "sampler"
-    sampler: Callable | None
+    kind: str              # "gaussian", "explicit" or "sampler" (passed to the draw program)
     input_dim: int
     input_std: float
     dtype: Any
@@ -214,10 +225,13 @@ class _Source:
     @staticmethod
     def of(sweep: Sweep) -> _Source:
         if sweep.inputs is None:
-            return _Source("gaussian", None, sweep.input_dim, sweep.input_std, sweep.dtype)
-        if callable(sweep.inputs):
-            return _Source("sampler", sweep.inputs, 0, 0.0, sweep.dtype)
-        return _Source("explicit", None, 0, 0.0, sweep.dtype)
+            return _Source("gaussian", sweep.input_dim, sweep.input_std, sweep.dtype)
+        return _Source("sampler" if callable(sweep.inputs) else "explicit", 0, 0.0, sweep.dtype)
+
+
+def _sampler(sweep: Sweep) -> tuple:
+    """The draw program's argument: the sampler (a callable pytree: its arrays are traced), or none."""
+    return (sweep.inputs,) if callable(sweep.inputs) else ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,13 +246,13 @@ class _Draw:
     impl: str
     num_points: int
 
-    def __call__(self, keys):
+    def __call__(self, keys, *sampler):
         keys = jax.random.wrap_key_data(keys, impl=self.impl)   # keys travel as raw uint32 data
         n, source = self.num_points, self.source
         if source.kind == "gaussian":
             return jax.vmap(lambda k: source.input_std * jax.random.normal(
                 k, (n, source.input_dim), source.dtype))(keys)
-        x = jax.vmap(lambda k: source.sampler(k, n))(keys)
+        x = jax.vmap(lambda k: sampler[0](k, n))(keys)
         if x.ndim < 3 or x.shape[1] != n:
             raise ValueError(f"the inputs sampler must return (N, *features) = ({n}, ...) for "
                              f"sampler(key, {n}), got shape {x.shape[1:]}.")
@@ -348,7 +362,7 @@ def run(
         if source.kind == "explicit":
             x = np.asarray(sweep.inputs[part, :num_points])
         else:
-            x = run_on_mesh(draw, mesh, input_keys[part])
+            x = run_on_mesh(draw, mesh, input_keys[part], *_sampler(sweep))
         ev = run_on_mesh(ev_program, mesh, x, *evaluate_args)
         if check_evaluated is not None:
             check_evaluated(ev)
@@ -374,7 +388,8 @@ def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_po
     """Raise InsufficientMemoryError before allocating if the whole sweep cannot fit: the host
     holds every trial's outputs, a device one batch's inputs, outputs and one trial's work."""
     key = jax.random.key_data(sweep.key)[None]
-    x = sweep.inputs[:1, :num_points] if draw.source.kind == "explicit" else jax.eval_shape(draw, key)
+    x = (sweep.inputs[:1, :num_points] if draw.source.kind == "explicit"
+         else jax.eval_shape(draw, key, *_sampler(sweep)))
     ev = jax.eval_shape(lambda v: ev_program(v, *evaluate_args), x)
     out = jax.eval_shape(lambda s: core(s, *args), (x, key, ev))
 

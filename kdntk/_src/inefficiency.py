@@ -16,6 +16,7 @@ N is max(n) + 1, widened to the largest window's last point (about max(n) w).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import jax
@@ -27,7 +28,13 @@ from kdntk._src import callables, engine
 from kdntk._src.checks import KernelError
 from kdntk._src.conditioning import diagnose
 from kdntk._src.kernels import blocked_kernel
-from kdntk._src.memory import DEFAULT_BLOCK_ROWS, data_inefficiency_bytes, depth_width
+from kdntk._src.memory import (
+    DEFAULT_BLOCK_ROWS,
+    data_inefficiency_bytes,
+    depth_width,
+    fit_block_rows,
+    pair_workspace,
+)
 from kdntk._src.montecarlo import WINDOW, Estimate, window_bounds, windowed_slope
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
@@ -107,7 +114,11 @@ def _trial(x, key, evaluated, net, rho, T, init, block):
     nngp, theta = blocked_kernel(net, x, x, ("nngp", "ntk"), block)   # one pass gives both
     dz = logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp)
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
-    return norm_path(L, dz), diagnose(theta, L, check_symmetry=False)
+    if dz.ndim == 4:        # C classes: ||dw_n||^2 sums the classes' paths (kernel Theta (x) I_C)
+        paths = jnp.sqrt(jnp.sum(norm_path(L, jnp.swapaxes(dz, -1, -2)) ** 2, axis=-2))
+    else:
+        paths = norm_path(L, dz)
+    return paths, diagnose(theta, L, check_symmetry=False)
 
 
 def _failure(bad):
@@ -195,15 +206,18 @@ def data_inefficiency(
     with sweep.precision():
         rho, T, r = hyperparameters(soft_ratio, temperature, reduction, init, sweep.dtype)
         depth, width = depth_width(net)
+        features = engine.feature_shape(sweep, n)
+        both = ("nngp", "ntk")
+        block = fit_block_rows(net, n, n, features, sweep.dtype, sweep.block_rows, num_kernels=2, get=both)
         trials = engine.run(
             sweep, _trial, num_points=n, name="data_inefficiency",
             evaluate=teacher_outputs, evaluate_args=(target, labels, r),
             check_evaluated=lambda ev: check_teacher_outputs(ev, labels, rho),
-            args=(net, rho, T, init, min(sweep.block_rows, n)),
+            args=(net, rho, T, init, block),
             trial_bytes=data_inefficiency_bytes(
                 n, trials_per_device=0, num_rhs=callables_size(target) * rho.size,
-                block_rows=min(sweep.block_rows, n), dtype=sweep.dtype, init=init, depth=depth,
-                width=width, input_dim=sweep.input_dim),
+                block_rows=block, dtype=sweep.dtype, init=init, depth=depth, width=width,
+                input_dim=math.prod(features), per_pair=pair_workspace(net, features, sweep.dtype, both)),
             failure=_failure, diagnosed=True)
         paths = jnp.moveaxis(jnp.asarray(trials.outputs), 0, 2)     # (E, R, K, N)
         slope = windowed_slope(paths, sizes, window=window)

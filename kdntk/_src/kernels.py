@@ -8,6 +8,7 @@ computed in plain JAX by Jacobian contraction, for any apply function (stax or f
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Any, Callable
@@ -17,10 +18,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from kdntk._src.checks import check_inputs, check_integer
-from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_kernel_fits
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows
 from kdntk._src.networks import Network, as_network
 
-__all__ = ["ntk", "nngp", "empirical_ntk", "blocked_kernel"]
+__all__ = ["ntk", "nngp", "empirical_ntk", "nnx_apply", "blocked_kernel"]
 
 
 @functools.partial(jax.jit, static_argnames=("net", "get", "block_rows"))
@@ -57,8 +58,9 @@ def _kernel(net, x1, x2, get, block_rows):
         x1, x2 = x1.astype(dtype), x2.astype(dtype)
     block_rows = check_integer(block_rows, "block_rows")
     n2 = x1.shape[0] if x2 is None else x2.shape[0]
-    check_kernel_fits(net, x1.shape[0], n2, x1.dtype, block_rows)
-    return blocked_kernel(net, x1, x1 if x2 is None else x2, get, min(block_rows, x1.shape[0]))
+    # Fail early, before allocating; and rows per block small enough for the workspace.
+    block = fit_block_rows(net, x1.shape[0], n2, x1.shape[1:], x1.dtype, block_rows, get=get)
+    return blocked_kernel(net, x1, x1 if x2 is None else x2, get, block)
 
 
 def ntk(
@@ -108,23 +110,32 @@ def nngp(
 def empirical_ntk(
     apply_fn: Callable[[Any, Array], Array],
     params: Any,
-    x1: Float[Array, "n1 d"],
-    x2: Float[Array, "n2 d"] | None = None,
-) -> Float[Array, "n1 n2"]:
+    x1: Float[Array, "n1 *features"],
+    x2: Float[Array, "n2 *features"] | None = None,
+) -> Float[Array, "n1 n2 *CC"]:
     """Finite-width NTK phi(x1)^T phi(x2), phi(x) = d f(x; w) / d w at ``params``.
 
-    Computed by contracting the Jacobians of the scalar output with respect to every parameter
-    leaf; works for any JAX apply function: a neural-tangents ``apply_fn``, a flax module's
-    ``apply`` with its variables, or a plain function of a parameter pytree.
+    Computed by contracting the Jacobians of the outputs with respect to every parameter leaf;
+    works for any JAX apply function: a stax ``apply_fn`` (e.g. ``kdntk.mlp(3).apply_fn``), a
+    flax linen module's ``apply`` with its variables, a flax nnx module through
+    [`kdntk.nnx_apply`][kdntk.nnx_apply], or a plain function of a parameter pytree.
 
     Args:
-      apply_fn: ``apply_fn(params, x) -> (n,)`` or ``(n, 1)`` outputs.
+      apply_fn: ``apply_fn(params, x)``: outputs (n,) or (n, 1) (one logit), or (n, C) (C logits).
       params: the parameter pytree w at which the Jacobian is taken.
-      x1: inputs, shape (n1, d).
-      x2: inputs, shape (n2, d); ``None`` means ``x1``.
+      x1: inputs, shape (n1, *features).
+      x2: inputs, shape (n2, *features); ``None`` means ``x1``.
 
     Returns:
-      The (n1, n2) empirical kernel. Memory is (n1 + n2) x (number of parameters).
+      One logit: the (n1, n2) kernel. C logits: the (n1, n2, C, C) kernel
+      Theta[i, j, a, b] = d f_a(x1_i)/dw . d f_b(x2_j)/dw. (The closed-form NTK of a C-output
+      stax network is Theta (x) I_C: [`kdntk.ntk`][kdntk.ntk] returns its (n1, n2) block, which
+      the finite kernel's diagonal blocks Theta[:, :, a, a] approach as the width grows.)
+      Memory is (n1 + n2) x C x (number of parameters).
+
+    Raises:
+      ValueError: inputs that are not finite or whose feature shapes differ, or outputs of
+        another shape.
 
     Example:
       >>> import jax, kdntk, jax.numpy as jnp
@@ -139,20 +150,75 @@ def empirical_ntk(
         raise ValueError(f"x1 and x2 must have the same feature shape, got {x1.shape} and {x2.shape}.")
     if not callable(apply_fn):
         raise TypeError(f"apply_fn must be a function apply_fn(params, x), got {type(apply_fn).__name__}.")
-    # The output contract, checked here once, before tracing the Jacobians: one logit per input.
-    out = jax.eval_shape(apply_fn, params, x1)
-    if out.shape not in ((x1.shape[0],), (x1.shape[0], 1)):
-        raise ValueError(f"apply_fn must return one output per input, (n,) or (n, 1); for inputs of shape "
-                         f"{x1.shape} it returned {out.shape}. A network with several outputs needs a "
-                         "readout to one logit.")
-    return _empirical_ntk(apply_fn, params, x1, x2)
+    out = jax.eval_shape(apply_fn, params, x1[:2])
+    if out.shape in ((2,), (2, 1)):
+        classes = None
+    elif len(out.shape) == 2 and out.shape[0] == 2:
+        classes = out.shape[1]
+    else:
+        raise ValueError(f"apply_fn must return (n,), (n, 1) or (n, C) outputs for inputs (n, ...); "
+                         f"for inputs of shape {x1[:2].shape} it returned {out.shape}.")
+    return _empirical_ntk(apply_fn, params, x1, x2, classes)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _empirical_ntk(apply_fn, params, x1, x2):
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _empirical_ntk(apply_fn, params, x1, x2, classes):
     def jacobian(x):
-        flat = jax.jacrev(lambda p: apply_fn(p, x).reshape(x.shape[0]))(params)
-        return [leaf.reshape(x.shape[0], -1) for leaf in jax.tree_util.tree_leaves(flat)]
+        lead = x.shape[:1] if classes is None else (x.shape[0], classes)
+        flat = jax.jacrev(lambda p: apply_fn(p, x).reshape(lead))(params)
+        return [leaf.reshape(lead + (-1,)) for leaf in jax.tree_util.tree_leaves(flat)]
 
     j1, j2 = jacobian(x1), jacobian(x2)
-    return sum(a @ b.T for a, b in zip(j1, j2))
+    if classes is None:
+        return sum(a @ b.T for a, b in zip(j1, j2))
+    return sum(jnp.einsum("iap,jbp->ijab", a, b) for a, b in zip(j1, j2))
+
+
+@dataclasses.dataclass(frozen=True)
+class _NnxApply:
+    """``apply_fn(params, x)`` of a flax nnx module's graph (hashable: one compilation per graph)."""
+
+    graphdef: Any
+
+    def __call__(self, params, x):
+        from flax import nnx
+
+        return nnx.merge(self.graphdef, params)(x)
+
+
+def nnx_apply(module) -> tuple[Callable[[Any, Array], Array], Any]:
+    """A flax nnx module as ``(apply_fn, params)`` for [`kdntk.empirical_ntk`][kdntk.empirical_ntk].
+
+    nnx modules hold their parameters as state; ``nnx.split`` separates the graph from the
+    parameters so that the Jacobian can be taken with respect to them.
+
+    Args:
+      module: a flax ``nnx.Module`` whose state is only ``nnx.Param`` variables (no batch
+        statistics or RNG state: the NTK is taken at fixed parameters).
+
+    Returns:
+      ``(apply_fn, params)`` with ``apply_fn(params, x) = module(x)``.
+
+    Raises:
+      TypeError: not an nnx module, or state other than parameters.
+
+    Example:
+      >>> import jax.numpy as jnp, kdntk
+      >>> from flax import nnx
+      >>> model = nnx.Sequential(nnx.Linear(2, 16, rngs=nnx.Rngs(0)), nnx.relu,
+      ...                        nnx.Linear(16, 1, rngs=nnx.Rngs(1)))
+      >>> apply_fn, params = kdntk.nnx_apply(model)
+      >>> kdntk.empirical_ntk(apply_fn, params, jnp.ones((3, 2))).shape
+      (3, 3)
+    """
+    try:
+        from flax import nnx
+    except ImportError:
+        raise ImportError("nnx_apply needs flax (pip install flax).") from None
+    if not isinstance(module, nnx.Module):
+        raise TypeError(f"module must be a flax nnx.Module, got {type(module).__name__}.")
+    graphdef, params, rest = nnx.split(module, nnx.Param, ...)
+    if jax.tree_util.tree_leaves(rest):
+        raise TypeError("module holds state other than nnx.Param (batch statistics, RNG state): "
+                        "the NTK is defined at fixed parameters; use a module without it.")
+    return _NnxApply(graphdef), params

@@ -21,6 +21,7 @@ bytes needed before anything is allocated.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import jax
@@ -34,7 +35,8 @@ __all__ = [
     "data_inefficiency_bytes",
     "device_memory_bytes",
     "check_fits",
-    "check_kernel_fits",
+    "pair_workspace",
+    "fit_block_rows",
     "depth_width",
     "DEFAULT_BLOCK_ROWS",
 ]
@@ -66,7 +68,7 @@ def depth_width(net):
 
 
 def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = DEFAULT_BLOCK_ROWS,
-                 depth: int = _DEFAULT_DEPTH, num_kernels: int = 1) -> int:
+                 depth: int = _DEFAULT_DEPTH, num_kernels: int = 1, per_pair: int | None = None) -> int:
     """Peak bytes of a blocked closed-form kernel evaluation: result + one block's workspace.
 
     Args:
@@ -76,17 +78,68 @@ def kernel_bytes(n1: int, n2: int, *, dtype=np.float64, block_rows: int = DEFAUL
       block_rows: rows per block (b).
       depth: hidden layers L of the MLP (workspace (2 L + 2) b n2 elements).
       num_kernels: kernels returned together (2 for NNGP and NTK).
+      per_pair: workspace bytes per (row, column) pair of a block, when known (see
+        ``pair_workspace``); default: the MLP's (2 L + 2) elements.
 
     Returns:
       Bytes, an int.
     """
     b = min(int(block_rows), int(n1))
-    return _itemsize(dtype) * (num_kernels * n1 * n2 + (2 * depth + 2) * b * n2)
+    per_pair = (2 * depth + 2) * _itemsize(dtype) if per_pair is None else int(per_pair)
+    return _itemsize(dtype) * num_kernels * n1 * n2 + per_pair * b * n2
+
+
+@functools.lru_cache(maxsize=64)
+def _measured_pair_workspace(net, feature_shape: tuple, dtype: str, get) -> int:
+    x = jax.ShapeDtypeStruct((1,) + feature_shape, np.dtype(dtype))
+    temp = []
+    for n2 in (8, 16):
+        y = jax.ShapeDtypeStruct((n2,) + feature_shape, np.dtype(dtype))
+        compiled = jax.jit(lambda a, b: net.kernel_fn(a, b, get)).lower(x, y).compile()
+        analysis = compiled.memory_analysis()
+        temp.append(analysis.temp_size_in_bytes + analysis.output_size_in_bytes)
+    return max(1, (temp[1] - temp[0]) // 8)
+
+
+def pair_workspace(net, feature_shape, dtype, get="ntk") -> int:
+    """Workspace bytes per (row, column) pair of a kernel block of ``net`` on inputs of
+    ``feature_shape``: the MLP's closed form (2 L + 2 elements), or, for any other architecture
+    (convolutions keep spatial covariances per pair), measured once per architecture, input shape
+    and dtype from XLA's memory analysis of the compiled kernel at two block widths (the slope;
+    remembered for the process, like a jit cache)."""
+    spec = getattr(net, "spec", ()) or ()
+    if len(spec) >= 3 and spec[0] == "mlp":
+        return (2 * int(spec[1]) + 2) * _itemsize(dtype)
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        return _measured_pair_workspace(net, tuple(int(d) for d in feature_shape), np.dtype(dtype).name, get)
+
+
+def fit_block_rows(net, n1: int, n2: int, feature_shape, dtype, block_rows: int, *,
+                   num_kernels: int = 1, get="ntk", what: str = "kernel", device=None,
+                   available: int | None = None) -> int:
+    """The largest block of at most ``block_rows`` rows whose kernel evaluation fits in memory.
+
+    Raises:
+      InsufficientMemoryError: not even one row fits (the (n1, n2) result itself, or one row's
+        workspace), with the bytes needed.
+    """
+    per_pair = pair_workspace(net, feature_shape, dtype, get)
+    avail = device_memory_bytes(device) if available is None else int(available)
+    b = min(int(block_rows), int(n1))
+    if avail is not None:
+        room = int(0.8 * avail) - _itemsize(dtype) * num_kernels * n1 * n2   # 20% headroom
+        b = min(b, room // max(1, per_pair * n2))
+    if b < 1:
+        need = kernel_bytes(n1, n2, dtype=dtype, block_rows=1, num_kernels=num_kernels, per_pair=per_pair)
+        check_fits(need, device, what=f"an ({n1}, {n2}) {np.dtype(dtype).name} {what}", available=avail)
+        b = 1
+    return int(b)
 
 
 def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int = 1,
                             block_rows: int = DEFAULT_BLOCK_ROWS, dtype=np.float64, init: str = "network",
-                            depth: int = 3, width: int = 1024, input_dim: int = 2) -> int:
+                            depth: int = 3, width: int = 1024, input_dim: int = 2,
+                            per_pair: int | None = None) -> int:
     """Peak bytes of one device's batch of [`kdntk.data_inefficiency`][kdntk.data_inefficiency] (module formula).
 
     Args:
@@ -98,13 +151,16 @@ def data_inefficiency_bytes(n: int, *, trials_per_device: int = 1, num_rhs: int 
       init: "network", "prior" or "zero" (see data_inefficiency).
       depth: the student MLP's hidden layers L.
       width: its hidden width m.
-      input_dim: the input dimension d.
+      input_dim: the input dimension d (all features of an input).
+      per_pair: the kernel's workspace bytes per (row, column) pair (``pair_workspace``);
+        default: the MLP's (2 L + 2) elements.
 
     Returns:
       Bytes, an int.
     """
     b = min(int(block_rows), int(n))
-    elems = 2 * n * n + (2 * depth + 2) * b * n + 3 * num_rhs * n
+    per_pair = (2 * depth + 2) * _itemsize(dtype) if per_pair is None else int(per_pair)
+    elems = 2 * n * n + per_pair * b * n // _itemsize(dtype) + 3 * num_rhs * n
     if init == "prior":
         elems += 2 * n * n
     elif init == "network":
@@ -160,8 +216,3 @@ def check_fits(nbytes: int, device: jax.Device | None = None, *, what: str = "re
         )
 
 
-def check_kernel_fits(net, n1: int, n2: int, dtype, block_rows: int) -> None:
-    """Raise [`InsufficientMemoryError`][kdntk.InsufficientMemoryError] if an (n1, n2) kernel of ``net`` cannot fit."""
-    depth, _ = depth_width(net)
-    need = kernel_bytes(n1, n2, dtype=dtype, block_rows=block_rows, depth=depth)
-    check_fits(need, what=f"an ({n1}, {n2}) {np.dtype(dtype).name} kernel")

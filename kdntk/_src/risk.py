@@ -27,12 +27,21 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from kdntk._src import callables, engine
-from kdntk._src.checks import KernelError, check_array, check_integer, check_rhs, check_square
+from kdntk._src.checks import (
+    KernelError,
+    check_array,
+    check_class_targets,
+    check_integer,
+    check_rhs,
+    check_square,
+)
 from kdntk._src.effective import solve_effective
+from kdntk._src.multiclass import top1_disagreement
+from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
 from kdntk._src.conditioning import diagnose, factor_defect, report_factor, report_finite
 from kdntk._src.kernels import blocked_kernel
-from kdntk._src.memory import DEFAULT_BLOCK_ROWS, depth_width, kernel_bytes
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows, kernel_bytes, pair_workspace
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
 from kdntk._src.solve import cholesky_factor
@@ -168,31 +177,47 @@ class TransferRiskCurve(Result):
 
 
 def _evaluate(x, target, ground_truth, labels, reduction, n_train):
-    """(z_t on all N + M points (E, N + M), y_g on the N training points, z_g on the M test points)."""
-    z_t, _ = teacher_outputs(x, target, None, reduction)
-    y_g = (z_t[:, :n_train] > 0).astype(x.dtype) if labels is None else jnp.broadcast_to(
-        callables.call(labels, x[:n_train], "labels"), z_t[:, :n_train].shape)
-    return z_t, y_g, callables.call(ground_truth, x[n_train:], "ground_truth")
+    """z_t on all N + M points ((E, N + M) or (E, N + M, C)), y_g on the N training points, and
+    the ground truth on the M test points: logits (M,) for one logit; for C classes its top
+    class (M,) (a callable returning (M, C) logits or probabilities, or (M,) classes)."""
+    z_t, y = teacher_outputs(x, target, labels, reduction)
+    y = y[:, :n_train]          # the labels of the training points
+    z_g = callables.call(ground_truth, x[n_train:], "ground_truth", classes=z_t.ndim == 3)
+    if z_t.ndim == 3 and z_g.ndim == 2:
+        z_g = jnp.argmax(z_g, axis=-1).astype(x.dtype)
+    return z_t, y, z_g
 
 
 def _check_evaluated(evaluated, labels, rho):
     z_t, y_g, z_g = evaluated
     check_teacher_outputs((z_t, y_g), labels, rho)
     callables.check_values(z_g, "ground_truth")
+    if z_t.ndim == 4:
+        check_class_targets(np.asarray(z_g).astype(np.int64), z_t.shape[-1], "ground_truth")
 
 
 def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
     """Risk and error (E, R, S) of one trial, NaN where the factorization failed, and the
-    diagnosis of its kernel."""
+    diagnosis of its kernel. One logit: sign disagreements; C classes: top-1 disagreements."""
     z_t, y_g, z_g = evaluated
     k = blocked_kernel(net, x, x[:n_train], "ntk", block)                # (N + M, N)
     theta, kxX = k[:n_train], k[n_train:]
-    z_eff = solve_effective(z_t[:, None, :n_train], y_g[:, None, :], rho[None, :, None], T[None, :, None])
-    z0 = initial_logits(net, x, key, init)                              # (N + M,): joint prior
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
-    z_s = prefix_path(L, kxX, z_eff - z0[None, None, :n_train])[..., sizes - 1, :] + z0[None, None, None, n_train:]  # (E, R, S, M)
-    risk = jnp.mean((z_t[:, None, None, n_train:] * z_s < 0).astype(x.dtype), axis=-1)
-    error = jnp.mean((z_g[None, None, None, :] * z_s < 0).astype(x.dtype), axis=-1)
+    if z_t.ndim == 3:                                                   # C classes
+        z0 = initial_logits(net, x, key, init, classes=z_t.shape[-1])   # (N + M, C): joint prior
+        z_eff = solve_softmax_effective(z_t[:, None, :n_train], y_g[:, None], rho[None, :, None],
+                                        T[None, :, None], z0[None, None, :n_train])
+        dz = jnp.swapaxes(z_eff - z0[None, None, :n_train], -1, -2)    # (E, R, C, N)
+        z_s = prefix_path(L, kxX, dz)[..., sizes - 1, :]                # (E, R, C, S, M)
+        z_s = jnp.moveaxis(z_s, 2, -1) + z0[None, None, None, n_train:]  # (E, R, S, M, C)
+        risk = jnp.mean(top1_disagreement(z_s, z_t[:, None, None, n_train:]), axis=-1)
+        error = jnp.mean((jnp.argmax(z_s, -1) != z_g[None, None, None].astype(jnp.int32)).astype(x.dtype), -1)
+    else:
+        z_eff = solve_effective(z_t[:, None, :n_train], y_g[:, None, :], rho[None, :, None], T[None, :, None])
+        z0 = initial_logits(net, x, key, init)                          # (N + M,): joint prior
+        z_s = prefix_path(L, kxX, z_eff - z0[None, None, :n_train])[..., sizes - 1, :] + z0[None, None, None, n_train:]  # (E, R, S, M)
+        risk = jnp.mean((z_t[:, None, None, n_train:] * z_s < 0).astype(x.dtype), axis=-1)
+        error = jnp.mean((z_g[None, None, None, :] * z_s < 0).astype(x.dtype), axis=-1)
     bad = ~jnp.all(jnp.isfinite(z_s))   # a failed factorization must not count as agreement
     return (jnp.where(bad, jnp.nan, risk), jnp.where(bad, jnp.nan, error)), diagnose(theta, L, check_symmetry=False)
 
@@ -279,14 +304,15 @@ def transfer_risk_curve(
     ground_truth = target if ground_truth is None else ground_truth
     with sweep.precision():
         rho, T, r = hyperparameters(soft_ratio, temperature, reduction, init, sweep.dtype)
-        block = min(sweep.block_rows, n)
-        depth, _ = depth_width(net)
+        features = engine.feature_shape(sweep, n)
+        block = fit_block_rows(net, n, n_train, features, sweep.dtype, sweep.block_rows)
         trials = engine.run(
             sweep, _trial, num_points=n, name="transfer_risk_curve",
             evaluate=_evaluate, evaluate_args=(target, ground_truth, labels, r, n_train),
             check_evaluated=lambda ev: _check_evaluated(ev, labels, rho),
             args=(net, rho, T, init, jnp.asarray(sizes), n_train, block),
-            trial_bytes=kernel_bytes(n, n_train, dtype=sweep.dtype, block_rows=block, depth=depth)
+            trial_bytes=kernel_bytes(n, n_train, dtype=sweep.dtype, block_rows=block,
+                                     per_pair=pair_workspace(net, features, sweep.dtype))
             + sweep.dtype.itemsize * (2 * n * n if init == "prior" else 0)
             + sweep.dtype.itemsize * callables_size(target) * rho.size * n_train * (len(sizes) + 3),
             failure=_failure, diagnosed=True)

@@ -311,8 +311,8 @@ def softmax_effective_logits(
 
     Args:
       z_t: teacher logits (..., C), finite.
-      y: ground truth: probability vectors (..., C) (one-hot or soft; each sums to 1) or integer
-        class labels (...) in {0, ..., C - 1}.
+      y: ground truth: floating probability vectors (..., C) (one-hot or soft; each sums to 1)
+        or integer class labels (...) in {0, ..., C - 1}, which mean their one-hot vectors.
       soft_ratio: rho in [0, 1], per sample (broadcast against the sample axes).
       temperature: T > 0, per sample.
       z0: the student's initial logits (..., C); only their class-mean is used. None: 0.
@@ -346,7 +346,7 @@ def softmax_effective_logits(
       knowledge in a neural network* (softmax distillation).
     """
     z_t = check_array(z_t, "z_t", min_ndim=1)
-    y = check_class_targets(y, z_t.shape[-1], "y")
+    y = check_class_targets(y, z_t.shape[-1], "y", sample_ndim=z_t.ndim - 1)
     check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
     check_range(temperature, "temperature", low=0.0, low_open=True)
     check_array(temperature, "temperature")

@@ -81,7 +81,7 @@ def _checked(z_s, z_t, y, soft_ratio, temperature):
     """The arguments validated (ValueError naming the argument) and broadcast, y as probabilities."""
     z_s = check_array(z_s, "z_s", min_ndim=1)
     z_t = check_array(z_t, "z_t", min_ndim=1)
-    y = check_class_targets(y, z_t.shape[-1], "y")
+    y = check_class_targets(y, z_t.shape[-1], "y", sample_ndim=z_t.ndim - 1)
     check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
     check_range(temperature, "temperature", low=0.0, low_open=True)
     check_array(temperature, "temperature")
@@ -112,8 +112,8 @@ def softmax_distillation_loss_per_sample(
     Args:
       z_s: student logits (..., C).
       z_t: teacher logits (..., C).
-      y: ground truth: probability vectors (..., C) (one-hot or soft; each sums to 1) or integer
-        class labels (...) in {0, ..., C - 1}, which mean their one-hot vectors.
+      y: ground truth: floating probability vectors (..., C) (one-hot or soft; each sums to 1)
+        or integer class labels (...) in {0, ..., C - 1}, which mean their one-hot vectors.
       soft_ratio: rho in [0, 1], per sample (broadcast against the sample axes, not the classes).
       temperature: T > 0, per sample.
 

@@ -23,11 +23,13 @@ from kdntk._src.checks import (
     as_key,
     check_array,
     check_choice,
+    check_class_targets,
     check_distillation_args,
     check_inputs,
     check_range,
 )
 from kdntk._src.effective import solve_effective
+from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS
 from kdntk._src.networks import Network, as_network
@@ -81,11 +83,29 @@ def hyperparameters(soft_ratio, temperature, reduction, init, dtype):
 
 
 def teacher_outputs(x, target, labels, reduction):
-    """Teacher logits r z_t(x) and labels y_g(x) (default 1{z_t > 0}), both (E, n)."""
-    z_t = reduction * callables.call(target, x, "target")
-    z_t = z_t.reshape(-1, x.shape[0])
-    y_g = (z_t > 0).astype(x.dtype) if labels is None else callables.call(labels, x, "labels")
-    return z_t, jnp.broadcast_to(y_g, z_t.shape)
+    """Teacher logits r z_t(x) and labels y_g(x): (E, n) each for one logit (labels default
+    1{z_t > 0}); (E, n, C) each for a target with C logits, labels as probability rows (default
+    the teacher's top class; integer classes (n,) become one-hot rows, invalid ones NaN rows)."""
+    n = x.shape[0]
+    z_t = reduction * callables.call(target, x, "target", classes=True)
+    if z_t.ndim == len(callables.stack_shape(target)) + 1:          # one logit
+        z_t = z_t.reshape(-1, n)
+        y_g = (z_t > 0).astype(x.dtype) if labels is None else callables.call(labels, x, "labels")
+        return z_t, jnp.broadcast_to(y_g, z_t.shape)
+    z_t = z_t.reshape(-1, n, z_t.shape[-1])                         # C logits
+    num_classes = z_t.shape[-1]
+    if labels is None:
+        y = jax.nn.one_hot(jnp.argmax(z_t, axis=-1), num_classes, dtype=x.dtype)
+    else:
+        y = callables.call(labels, x, "labels", classes=True)
+        if y.ndim == 1:
+            valid = (y == jnp.round(y)) & (y >= 0) & (y < num_classes)
+            y = jnp.where(valid[:, None], jax.nn.one_hot(y.astype(jnp.int32), num_classes, dtype=x.dtype),
+                          jnp.nan)
+        elif y.shape[-1] != num_classes:
+            raise ValueError(f"labels returned {y.shape[-1]} classes per input but the target has "
+                             f"{num_classes} logits; return (n,) classes or (n, {num_classes}) probabilities.")
+    return z_t, jnp.broadcast_to(y, z_t.shape)
 
 
 def check_teacher_outputs(evaluated, labels, rho=None) -> None:
@@ -94,7 +114,10 @@ def check_teacher_outputs(evaluated, labels, rho=None) -> None:
     z_t, y_g = evaluated
     callables.check_values(z_t, "target")
     if labels is not None:
-        callables.check_values(y_g, "labels", labels=True)
+        if z_t.ndim == 4:       # (K, E, n, C): labels as probability rows
+            check_class_targets(np.asarray(y_g), z_t.shape[-1], "labels")
+        else:
+            callables.check_values(y_g, "labels", labels=True)
     if rho is not None:
         check_hard_labels(rho, y_g, labels)
 
@@ -112,13 +135,22 @@ def check_hard_labels(rho, y_g, labels) -> None:
                 "strictly inside (0, 1).")
 
 
-def initial_logits(net, x, key, init, nngp=None):
-    """z0(x), shape (n,): "network" (finite draw of ``net`` from ``key``), "prior" or "zero"."""
+def initial_logits(net, x, key, init, nngp=None, classes=None):
+    """z0(x), shape (n,) (or (n, C) for ``classes`` = C logits): "network" (finite draw of
+    ``net`` from ``key``, which must have C outputs), "prior" (C independent NNGP samples: the
+    C-output prior is K (x) I_C) or "zero"."""
+    shape = x.shape[:1] if classes is None else (x.shape[0], classes)
     if init == "zero":
-        return jnp.zeros(x.shape[:1], x.dtype)
+        return jnp.zeros(shape, x.dtype)
     if init == "network":
         _, params = net.init_fn(key, x.shape)
-        return callables.call(lambda v: net.apply_fn(params, v), x, "the network's apply_fn")
+        z0 = callables.call(lambda v: net.apply_fn(params, v), x, "the student network's apply_fn",
+                            classes=classes is not None)
+        if z0.shape != shape:
+            raise ValueError(f"init='network' needs a student with the target's logits per input: the "
+                             f"network gives shape {z0.shape[1:]} per input, the target {shape[1:]}; "
+                             f"end the network in Dense({classes or 1}) or use init='prior' or 'zero'.")
+        return z0
     if nngp is None:
         nngp = blocked_kernel(net, x, x, "nngp", min(DEFAULT_BLOCK_ROWS, x.shape[0]))
     # K is positive semi-definite and often numerically singular: sample N(0, K + delta diag(K))
@@ -130,11 +162,17 @@ def initial_logits(net, x, key, init, nngp=None):
     idx = jnp.arange(x.shape[0])
     nngp = nngp.at[idx, idx].multiply(1 + prior_jitter(x.dtype))
     L = cholesky_factor(nngp, jnp.zeros((), x.dtype))
-    return L @ jax.random.normal(key, x.shape[:1], x.dtype)
+    return L @ jax.random.normal(key, shape, x.dtype)
 
 
 def logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp=None):
-    """dz = z_eff(z_t, y_g; rho, T) - z0 of shape (E, R, n) for z_t, y_g (E, n) and rho, T (R,)."""
+    """dz = z_eff(z_t, y_g; rho, T) - z0 of shape (E, R, n) for z_t, y_g (E, n) and rho, T (R,);
+    (E, R, n, C) for C classes (softmax effective logits with z0's class means)."""
+    if z_t.ndim == 3:
+        z0 = initial_logits(net, x, key, init, nngp, classes=z_t.shape[-1])
+        z_eff = solve_softmax_effective(z_t[:, None], y_g[:, None], rho[None, :, None],
+                                        T[None, :, None], z0[None, None])
+        return z_eff - z0[None, None]
     z_eff = solve_effective(z_t[:, None, :], y_g[:, None, :], rho[None, :, None], T[None, :, None])
     return z_eff - initial_logits(net, x, key, init, nngp)[None, None, :]
 

@@ -8,6 +8,7 @@ from kdntk.plotting._distillation_views import plot_deviations as plot_deviation
 from kdntk.plotting._distillation_views import plot_eigen_trajectories as plot_eigen_trajectories
 from kdntk.plotting._distillation_views import plot_loss_switching as plot_loss_switching
 from kdntk.plotting._distillation_views import plot_sparsification as plot_sparsification
+from kdntk.plotting._finite_width import plot_finite_width as plot_finite_width
 from kdntk.plotting._inefficiency import plot_inefficiency as plot_inefficiency
 from kdntk.plotting._ji_zhu import plot_effective_logits_fig1 as plot_effective_logits_fig1
 from kdntk.plotting._ji_zhu import plot_transfer_risk as plot_transfer_risk
@@ -29,6 +30,7 @@ __all__ = [
     "plot_deviations",
     "plot_effective_logits_fig1",
     "plot_eigen_trajectories",
+    "plot_finite_width",
     "plot_hard_label_projection",
     "plot_imperfect_distillation",
     "plot_inefficiency",

@@ -1,5 +1,12 @@
 """Inputs, target functions and data sets of the papers' experiments; pure functions of PRNG keys."""
 
+from kdntk.tasks._datasets import Dataset as Dataset
+from kdntk.tasks._datasets import DatasetLabels as DatasetLabels
+from kdntk.tasks._datasets import WithoutReplacement as WithoutReplacement
+from kdntk.tasks._datasets import breast_cancer as breast_cancer
+from kdntk.tasks._datasets import dataset_labels as dataset_labels
+from kdntk.tasks._datasets import digits as digits
+from kdntk.tasks._datasets import without_replacement as without_replacement
 from kdntk.tasks._grid import LogitGrid as LogitGrid
 from kdntk.tasks._grid import logit_grid as logit_grid
 from kdntk.tasks._kappa import kappa_reverse_cdf as kappa_reverse_cdf
@@ -22,24 +29,31 @@ from kdntk.tasks._synthetic import sign_flip as sign_flip
 from kdntk.tasks._synthetic import zero_function as zero_function
 
 __all__ = [
+    "breast_cancer",
+    "class_similarity_dataset",
     "ClassSimilarityData",
+    "Dataset",
+    "dataset_labels",
+    "DatasetLabels",
+    "digits",
+    "gaussian_mixture",
     "GaussianMixture",
+    "hard_labels",
     "HardLabels",
     "INPUT_STD",
-    "LogitGrid",
-    "NoisyImages",
-    "RandomLogits",
-    "SignFlip",
-    "ZeroFunction",
-    "class_similarity_dataset",
-    "gaussian_mixture",
-    "hard_labels",
     "kappa_reverse_cdf",
     "kappa_task",
     "logit_grid",
+    "LogitGrid",
     "noisy_mnist_standin",
+    "NoisyImages",
     "random_logits",
+    "RandomLogits",
     "sample_inputs",
     "sign_flip",
+    "SignFlip",
+    "without_replacement",
+    "WithoutReplacement",
     "zero_function",
+    "ZeroFunction",
 ]

@@ -14,6 +14,7 @@ from kdntk.teachers._trained import Teacher as Teacher
 from kdntk.teachers._trained import TeacherConfig as TeacherConfig
 from kdntk.teachers._trained import TeacherSnapshots as TeacherSnapshots
 from kdntk.teachers._trained import hard_label_loss as hard_label_loss
+from kdntk.teachers._trained import train_on_data as train_on_data
 from kdntk.teachers._trained import train_teacher as train_teacher
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "TeacherSnapshots",
     "flow_teacher",
     "hard_label_loss",
+    "train_on_data",
     "train_teacher",
 ]

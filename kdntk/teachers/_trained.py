@@ -21,7 +21,7 @@ import optax
 from jaxtyping import Array, Float, Int
 
 from kdntk._src import callables
-from kdntk._src.checks import as_key, check_inputs, check_integer, check_labels, check_range
+from kdntk._src.checks import as_key, check_array, check_inputs, check_integer, check_labels, check_range
 from kdntk._src.pytrees import dataclass_pytree
 from kdntk._src.jit import filter_jit
 from kdntk._src.losses import binary_cross_entropy
@@ -29,7 +29,7 @@ from kdntk._src.networks import Network, apply_network, mlp
 from kdntk.tasks import INPUT_STD
 
 __all__ = ["TeacherConfig", "PAPER", "CPU", "Teacher", "TeacherSnapshots", "train_teacher",
-           "hard_label_loss"]
+           "train_on_data", "hard_label_loss", "snapshots"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +145,7 @@ class TeacherSnapshots:
 @filter_jit
 def _teacher_logits(teacher: Teacher, x):
     return teacher.reduction * callables.call(lambda v: apply_network(teacher.net, teacher.params, v), x,
-                                              "the teacher network's apply_fn")
+                                              "the teacher network's apply_fn", classes=True)
 
 
 @filter_jit
@@ -182,6 +182,24 @@ def hard_label_loss(net: Network, params, x, y) -> Array:
     return jnp.mean(binary_cross_entropy(y, z))
 
 
+def snapshots(step, carry, stop_epochs):
+    """Run ``carry = step(carry, epoch)`` for epochs 1..stop_epochs[-1] in one scan and return the
+    parameters (``carry[0]``) after each stopping epoch, stacked on a leading axis (traced).
+
+    The scan runs over the intervals between stopping epochs, each a loop of its own length, so
+    only the E snapshots are ever stored."""
+    lengths = jnp.diff(stop_epochs, prepend=0)
+
+    def interval(state, length):
+        carry, epoch = state
+        carry, epoch = jax.lax.fori_loop(0, length, lambda _, s: (step(s[0], s[1] + 1), s[1] + 1),
+                                         (carry, epoch))
+        return (carry, epoch), carry[0]
+
+    _, params = jax.lax.scan(interval, (carry, jnp.zeros((), jnp.int32)), lengths)
+    return params
+
+
 @filter_jit
 def _ground_truth_on(ground_truth, x):
     return callables.call(ground_truth, x, "ground_truth")
@@ -193,32 +211,17 @@ def _train(ground_truth, net, config, key, stop_epochs):
     _, params = net.init_fn(init_key, (-1, config.input_dim))
     optimizer = _optimizer(config)
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
-    opt_state = optimizer.init(params)
-    buffer = jax.tree_util.tree_map(
-        lambda p: jnp.zeros((stop_epochs.shape[0],) + p.shape, p.dtype), params)
-    # Epoch 0 (the initialization) may be requested too.
-    buffer = jax.tree_util.tree_map(
-        lambda b, p: b.at[0].set(jnp.where(stop_epochs[0] == 0, p, b[0])), buffer, params)
-    slot0 = (stop_epochs[0] == 0).astype(jnp.int32)
+    keys = jax.random.split(batch_key, config.num_epochs)
 
-    def step(carry, epoch_key):
-        params, opt_state, buffer, slot, epoch = carry
-        x = config.input_std * jax.random.normal(epoch_key, (config.batch_size, config.input_dim), dtype)
+    def step(carry, epoch):
+        params, opt_state = carry
+        x = config.input_std * jax.random.normal(keys[epoch - 1], (config.batch_size, config.input_dim), dtype)
         y = (callables.call(ground_truth, x, "ground_truth") > 0).astype(x.dtype)
         grads = jax.grad(lambda p: hard_label_loss(net, p, x, y))(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        params = optax.apply_updates(params, updates)
-        epoch = epoch + 1
-        hit = (slot < stop_epochs.shape[0]) & (stop_epochs[jnp.minimum(slot, stop_epochs.shape[0] - 1)] == epoch)
-        idx = jnp.minimum(slot, stop_epochs.shape[0] - 1)
-        buffer = jax.tree_util.tree_map(
-            lambda b, p: b.at[idx].set(jnp.where(hit, p, b[idx])), buffer, params)
-        return (params, opt_state, buffer, slot + hit.astype(jnp.int32), epoch), None
+        return optax.apply_updates(params, updates), opt_state
 
-    keys = jax.random.split(batch_key, config.num_epochs)
-    carry = (params, opt_state, buffer, slot0, jnp.zeros((), jnp.int32))
-    (_, _, buffer, _, _), _ = jax.lax.scan(step, carry, keys)
-    return buffer
+    return snapshots(step, (params, optimizer.init(params)), stop_epochs)
 
 
 def train_teacher(
@@ -275,3 +278,111 @@ def train_teacher(
     callables.check_values(_ground_truth_on(ground_truth, probe), "ground_truth")
     buffer = _train(ground_truth, net, config, key, jnp.asarray(epochs))
     return TeacherSnapshots(buffer, jnp.asarray(epochs), jnp.asarray(config.reduction), net)
+
+
+@filter_jit
+def _train_on_data(net, x, y, key, stop_epochs, learning_rate, batch_size):
+    init_key, order_key = jax.random.split(key)
+    _, params = net.init_fn(init_key, x.shape)
+    optimizer = optax.adam(learning_rate, b1=0.9, b2=0.999)
+    count = x.shape[0] // batch_size
+
+    def loss(p, xb, yb):
+        z = callables.call(lambda v: net.apply_fn(p, v), xb, "the network's apply_fn", classes=True)
+        if z.ndim == 1:
+            return jnp.mean(binary_cross_entropy(yb, z))
+        if yb.ndim == 1:
+            return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(z, yb.astype(jnp.int32)))
+        return jnp.mean(optax.softmax_cross_entropy(z, yb))
+
+    def update(carry, batch):
+        params, opt_state = carry
+        grads = jax.grad(loss)(params, x[batch], y[batch])
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    def step(carry, epoch):
+        order = jax.random.permutation(jax.random.fold_in(order_key, epoch), x.shape[0])
+        batches = order[: count * batch_size].reshape(count, batch_size)
+        return jax.lax.fori_loop(0, count, lambda i, c: update(c, batches[i]), carry)
+
+    return snapshots(step, (params, optimizer.init(params)), stop_epochs)
+
+
+def train_on_data(
+    inputs: Float[Array, "P *features"],
+    labels,
+    key: Array,
+    *,
+    net,
+    num_epochs: int,
+    learning_rate: float = 1e-3,
+    batch_size: int | None = None,
+    stop_epochs=None,
+    reduction: float = 1.0,
+) -> TeacherSnapshots:
+    """Train a teacher network on a fixed data set; snapshots at ``stop_epochs``.
+
+    Adam on the cross-entropy of the labels: binary (a network with one output; labels in
+    [0, 1]) or softmax (C outputs; integer classes (P,) or probability rows (P, C)). An epoch is
+    one pass over the data set: full-batch (``batch_size=None``: one step per epoch) or
+    minibatches of ``batch_size`` in a fresh random order every epoch (the last incomplete batch
+    is dropped). All epochs run in one compiled scan; only the snapshots are stored.
+
+    Args:
+      inputs: the training set, (P, *features) (e.g. ``kdntk.tasks.digits().inputs``).
+      labels: (P,) labels in [0, 1] for one output, or (P,) classes / (P, C) probabilities for C.
+      key: PRNG key (typed or legacy) for the initialization and the batch order.
+      net: the teacher network (a [`kdntk.Network`][kdntk.Network] or a stax triple; any
+        architecture, e.g. a CNN on images).
+      num_epochs: epochs to train.
+      learning_rate: Adam's step size.
+      batch_size: minibatch size, or None for full-batch gradient descent with Adam.
+      stop_epochs: strictly increasing epochs in [0, num_epochs] to keep (0 = initialization);
+        default: powers of two up to num_epochs, and num_epochs.
+      reduction: the reduction factor r applied to the logits (Ji & Zhu 2020, supplement S4).
+
+    Returns:
+      [`TeacherSnapshots`][kdntk.teachers.TeacherSnapshots]: a teacher stack (E epochs), whose
+      logits are (E, n) for one output and (E, n, C) for C.
+
+    Example:
+      >>> import jax, kdntk
+      >>> d = kdntk.tasks.breast_cancer()
+      >>> snaps = kdntk.teachers.train_on_data(d.inputs, d.labels, jax.random.key(0),
+      ...                                      net=kdntk.mlp(1, width=32), num_epochs=20,
+      ...                                      learning_rate=1e-2, stop_epochs=[1, 20])
+      >>> z = snaps.logits(d.inputs)
+      >>> z.shape, bool(((z[1] > 0) == d.labels).mean() > 0.9)
+      ((2, 569), True)
+    """
+    from kdntk._src.networks import as_network
+
+    net = as_network(net)
+    key = as_key(key)
+    x = check_array(inputs, "inputs", min_ndim=2)
+    num_epochs = check_integer(num_epochs, "num_epochs")
+    check_range(learning_rate, "learning_rate", low=0.0, low_open=True)
+    check_range(reduction, "reduction", low=0.0, low_open=True)
+    batch = x.shape[0] if batch_size is None else check_integer(batch_size, "batch_size")
+    if batch > x.shape[0]:
+        raise ValueError(f"batch_size = {batch} exceeds the {x.shape[0]} training points.")
+    y = check_array(labels, "labels", dtype=None)
+    if y.shape[0] != x.shape[0] or y.ndim > 2:
+        raise ValueError(f"labels must have shape ({x.shape[0]},) or ({x.shape[0]}, C) to match inputs "
+                         f"{x.shape}, got {y.shape}.")
+    outputs = jax.eval_shape(lambda: net.apply_fn(net.init_fn(key, x.shape)[1], x[:2])).shape
+    if outputs in ((2,), (2, 1)):
+        check_range(y, "labels", low=0.0, high=1.0)
+    elif y.ndim == 1:
+        check_range(y, "labels", low=0, high=outputs[-1] - 1)
+        if np.any(np.asarray(y) != np.round(np.asarray(y))):
+            raise ValueError("labels of a C-output network must be integer classes (P,) or probability rows (P, C).")
+    elif y.shape[1] != outputs[-1]:
+        raise ValueError(f"labels have {y.shape[1]} columns but the network has {outputs[-1]} outputs.")
+    if stop_epochs is None:
+        powers = [2**k for k in range(int(np.log2(num_epochs)) + 1)]
+        stop_epochs = sorted(set(powers) | {num_epochs})
+    epochs = _stop_epochs(stop_epochs, num_epochs)
+    params = _train_on_data(net, x, y, key, jnp.asarray(epochs), jnp.asarray(learning_rate, x.dtype), batch)
+    return TeacherSnapshots(params, jnp.asarray(epochs), jnp.asarray(reduction, x.dtype), net)
