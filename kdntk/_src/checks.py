@@ -24,6 +24,10 @@ __all__ = [
     "is_concrete",
     "as_key",
     "check_array",
+    "check_last_axis",
+    "check_broadcast",
+    "check_labels",
+    "check_callable",
     "check_inputs",
     "check_range",
     "check_integer",
@@ -36,6 +40,7 @@ __all__ = [
     "check_not_traced",
     "broadcast_named",
     "error_if",
+    "errors_if",
     "error_if_nonfinite",
 ]
 
@@ -91,17 +96,42 @@ def _floating(x):
     return x
 
 
+@jax.jit
+def _all_finite(x):
+    return jnp.all(jnp.isfinite(x))
+
+
+def _on_accelerator(x) -> bool:
+    return isinstance(x, jax.Array) and any(d.platform != "cpu" for d in x.devices())
+
+
 def _nonfinite(x) -> bool:
-    # numpy, not jnp: inside a jit trace jnp would stage even a concrete (captured) array, and
-    # eagerly every new shape would compile a reduction.
-    return is_concrete(x) and not np.all(np.isfinite(np.asarray(x)))
+    """True if a concrete ``x`` holds NaN or inf (False for tracers).
+
+    Host data (numpy, lists, arrays on the CPU) is checked with numpy: eagerly, a jnp reduction
+    would compile one program per new shape, and inside a jit trace jnp would stage even a
+    captured concrete array. An array on an accelerator is reduced where it lives, so that only
+    one boolean crosses to the host, never the array.
+    """
+    if not is_concrete(x):
+        return False
+    if _on_accelerator(x):
+        return not bool(_all_finite(x))
+    a = np.asarray(x)
+    return a.dtype.kind in "fc" and not np.all(np.isfinite(a))
 
 
 def check_array(x, name: str, *, ndim: int | None = None, min_ndim: int = 0, finite: bool = True,
-                nonempty: bool = True, dtype=None):
-    """``x`` as a floating JAX array, checked for rank, emptiness and (when concrete) NaN/inf."""
+                nonempty: bool = True, dtype=None, runtime: bool = False):
+    """``x`` as a floating JAX array, checked for rank, emptiness and (when concrete) NaN/inf.
+
+    ``runtime=True``: a traced ``x`` (inside a user's jit/vmap) is checked for NaN/inf when the
+    compiled program runs (``error_if``). Use it where a NaN would otherwise turn into a plausible
+    number (a count, a comparison, an argmax) instead of propagating as NaN.
+    """
     if isinstance(x, (str, bytes)) or callable(x) and not hasattr(x, "shape"):
         raise TypeError(f"{name} must be an array, got {type(x).__name__}.")
+    original = x
     try:
         x = _floating(x) if dtype is None else jnp.asarray(x, dtype)
     except (TypeError, ValueError) as err:
@@ -112,9 +142,46 @@ def check_array(x, name: str, *, ndim: int | None = None, min_ndim: int = 0, fin
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}.")
     if nonempty and x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}); pass at least one element.")
-    if finite and _nonfinite(x):
-        raise ValueError(f"{name} contains NaN or inf; remove or replace those entries.")
+    if finite:
+        # the original when it is host data: no round trip through the device
+        if _nonfinite(x if isinstance(original, jax.Array) else original):
+            raise ValueError(f"{name} contains NaN or inf; remove or replace those entries.")
+        if runtime and not is_concrete(x):
+            error_if(~jnp.all(jnp.isfinite(x)), f"{name} contains NaN or inf.", ValueError)
     return x
+
+
+def check_last_axis(x, name: str, size: int, against: str):
+    """``x`` (an array) whose last axis has length ``size``, the length that ``against`` (an
+    argument named in the message, with its shape) requires."""
+    if x.ndim < 1 or x.shape[-1] != size:
+        raise ValueError(f"{name} must have last dimension {size} to match {against}, got shape {x.shape}.")
+    return x
+
+
+def check_broadcast(x, name: str, shape: tuple, against: str):
+    """``x`` broadcast to ``shape``, the shape that ``against`` requires; a ValueError names both."""
+    try:
+        if jnp.broadcast_shapes(jnp.shape(x), tuple(shape)) != tuple(shape):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{name} must broadcast to shape {tuple(shape)} to match {against}, got shape "
+                         f"{jnp.shape(x)}.") from None
+    return jnp.broadcast_to(x, shape)
+
+
+def check_labels(y, name: str, **kwargs):
+    """Labels (an array, see ``check_array``) with values in [0, 1]: hard 0/1 or soft."""
+    y = check_array(y, name, **kwargs)
+    check_range(y, name, low=0.0, high=1.0)
+    return y
+
+
+def check_callable(fn, name: str, expected: str = "a function x -> values"):
+    """``fn`` if it is callable, else a TypeError saying what ``name`` must be."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be {expected}, got {type(fn).__name__}.")
+    return fn
 
 
 def check_inputs(x, name: str, *, ndim: int | None = None):
@@ -126,8 +193,10 @@ def check_inputs(x, name: str, *, ndim: int | None = None):
     return check_array(x, name, ndim=ndim, min_ndim=2 if ndim is None else 0)
 
 
-def check_range(x, name: str, *, low=None, high=None, low_open=False, high_open=False):
-    """Raise ValueError naming ``name`` if a concrete ``x`` is NaN or leaves [low, high] (or open ends)."""
+def check_range(x, name: str, *, low=None, high=None, low_open=False, high_open=False,
+                finite: bool = False):
+    """Raise ValueError naming ``name`` if a concrete ``x`` is NaN or leaves [low, high] (or open
+    ends); ``finite=True`` rejects infinities too. Tracers pass (see ``error_if``)."""
     if not is_concrete(x):
         return
     a = np.asarray(x)
@@ -135,6 +204,8 @@ def check_range(x, name: str, *, low=None, high=None, low_open=False, high_open=
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__}.")
     if a.size and np.isnan(a).any():
         raise ValueError(f"{name} contains NaN.")
+    if finite and a.size and np.isinf(a).any():
+        raise ValueError(f"{name} must be finite, got {a[np.isinf(a)].ravel()[:3].tolist()}.")
     bad = np.zeros(a.shape, bool)
     if low is not None:
         bad |= (a <= low) if low_open else (a < low)
@@ -185,27 +256,40 @@ def check_rhs(v, theta, name: str):
     return v
 
 
-def check_distillation_args(z_t, y_g, soft_ratio, temperature) -> None:
+def check_distillation_args(z_t, y_g, soft_ratio, temperature, *, runtime: bool = False) -> None:
     """The arguments of Eq. 2-3 (Ji & Zhu): finite teacher logits, labels in [0, 1], rho in
-    [0, 1], finite T > 0. Concrete values only (tracers are checked at run time elsewhere)."""
-    if _nonfinite(z_t):
-        raise ValueError("z_t contains NaN or inf; teacher logits must be finite.")
+    [0, 1], finite T > 0, checked now where concrete. ``runtime=True``: traced arguments (inside
+    a user's jit/vmap) are checked when the program runs, by one host callback for all of them
+    (``errors_if``), so that an out-of-range soft ratio never returns a number."""
+    check_range(z_t, "z_t", finite=True)
     check_range(y_g, "y_g", low=0.0, high=1.0)
     check_range(soft_ratio, "soft_ratio", low=0.0, high=1.0)
-    check_range(temperature, "temperature", low=0.0, low_open=True)
-    if _nonfinite(temperature):
-        raise ValueError("temperature must be finite.")
+    check_range(temperature, "temperature", low=0.0, low_open=True, finite=True)
+    if runtime:
+        traced = [(v, test, message) for v, test, message in (
+            (z_t, lambda v: ~jnp.isfinite(v), "z_t contains NaN or inf; teacher logits must be finite."),
+            (y_g, lambda v: ~((v >= 0) & (v <= 1)), "y_g must lie in [0, 1] (labels)."),
+            (soft_ratio, lambda v: ~((v >= 0) & (v <= 1)), "soft_ratio must lie in [0, 1]."),
+            (temperature, lambda v: ~((v > 0) & jnp.isfinite(v)), "temperature must be finite and > 0."),
+        ) if not is_concrete(v)]
+        if traced:
+            errors_if([(test(v), message) for v, test, message in traced], ValueError)
 
 
-def check_class_targets(y, num_classes: int, name: str = "y"):
-    """Targets over ``num_classes`` = C classes: integer class labels (any shape, values in
-    {0, ..., C - 1}) or probability vectors (..., C) whose entries lie in [0, 1] and sum to 1
-    within sqrt(eps) of their floating dtype. Shapes are always checked, values when concrete.
-    Returns ``y`` as an array (integer labels unchanged, anything else floating)."""
+def check_class_targets(y, num_classes: int, name: str = "y", *, sample_ndim: int | None = None):
+    """Targets over ``num_classes`` = C classes: integer class labels (values in {0, ..., C - 1},
+    at most ``sample_ndim`` axes: the logits' sample axes) or probability vectors (..., C) whose
+    entries lie in [0, 1] and sum to 1 within sqrt(eps) of their floating dtype. Shapes are
+    always checked, values when concrete. Returns ``y`` as an array (integer labels unchanged,
+    anything else floating)."""
     if isinstance(y, (str, bytes)) or callable(y) and not hasattr(y, "shape"):
         raise TypeError(f"{name} must be an array of class labels or probabilities, got {type(y).__name__}.")
     y = jnp.asarray(y)
     if jnp.issubdtype(y.dtype, jnp.integer):
+        if sample_ndim is not None and y.ndim > sample_ndim:
+            raise ValueError(f"{name} holds integer class labels of shape {y.shape}, more axes than the "
+                             f"logits' {sample_ndim} sample axes; pass one label per sample, or one-hot "
+                             "vectors as a floating array.")
         if is_concrete(y) and y.size:
             a = np.asarray(y)
             bad = (a < 0) | (a >= num_classes)
@@ -302,6 +386,23 @@ def error_if(bad, message: str, error=NumericalError) -> None:
         _raise_if(np.any(np.asarray(bad)), message=message, error=error)
     else:
         jax.debug.callback(functools.partial(_raise_if, message=message, error=error), jnp.any(bad))
+
+
+def _raise_first(bad, *, messages, error):
+    for flag, message in zip(np.asarray(bad).reshape(-1), messages):
+        if flag:
+            raise error(message)
+
+
+def errors_if(conditions, error=ValueError) -> None:
+    """``error_if`` for several (bad, message) pairs with ONE host callback under jit: the first
+    message whose condition holds is raised (when the program runs, or now if all are concrete)."""
+    bad = jnp.stack([jnp.any(b) for b, _ in conditions])
+    messages = tuple(m for _, m in conditions)
+    if is_concrete(bad):
+        _raise_first(bad, messages=messages, error=error)
+    else:
+        jax.debug.callback(functools.partial(_raise_first, messages=messages, error=error), bad)
 
 
 def error_if_nonfinite(x, message: str, error=NumericalError):
