@@ -16,15 +16,14 @@ documented special value, and never an internal JAX message.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from typing import Any, Callable
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import kdntk
-from kdntk import ji_zhu, nagarajan, phuong_lampert, tasks, teachers
+from kdntk import ji_zhu, nagarajan, tasks, teachers
 
 # ---- tiny valid inputs (numpy, float64) -------------------------------------------------------
 
@@ -112,11 +111,13 @@ class Column:
 
 
 @dataclasses.dataclass(frozen=True)
-class TwoColumns:
+class MissingRow:
+    """One value fewer than inputs: a wrong shape under every contract ((n,), (n, 1), (n, C))."""
+
     fn: Callable
 
     def __call__(self, x):
-        return jnp.stack([self.fn(x), self.fn(x)], axis=-1)
+        return self.fn(x)[1:]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +149,22 @@ SINGLE_PARAMS = jax.tree_util.tree_map(lambda p: p[0], _tiny_params(1))
 FLOW = teachers.FlowTeacher(X, np.stack([V4, V4B]), jnp.asarray(1.0), NET)
 GMM = tasks.GaussianMixture(np.array([1.0, -1.0]), np.array([[0.0, 0.0], [2.0, 1.0]]), np.array([2.0, 3.0]))
 CONFIG = dict(depth=1, width=4, batch_size=4, num_epochs=2)
+DATA = tasks.Dataset(X, np.array([0, 1, 1, 0]), 2, "tiny")
+_TINY_TEACHER = teachers.TeacherConfig(depth=1, width=4, batch_size=4, num_epochs=2)
+ES_TINY = dict(num_modes=1, oracle=_TINY_TEACHER, teacher=_TINY_TEACHER, stop_epochs=(1, 2), student_depth=1,
+               sample_sizes=(2, 3), init="zero", num_test=4)
+HL_TINY = dict(ES_TINY, hard_label_trials=2)
+
+
+def small_mlp(width):
+    return kdntk.mlp(1, width=width)
+
+
+def _nnx_model():
+    from flax import nnx
+    return nnx.Sequential(nnx.Linear(2, 4, rngs=nnx.Rngs(0)), nnx.relu, nnx.Linear(4, 1, rngs=nnx.Rngs(1)))
+
+
 C5_TINY = dict(num_classes=3, dim=2, num_similar=1, num_train=4, num_test=2, epochs=1, batch_size=2)
 
 
@@ -229,6 +246,7 @@ ENTRIES: list[Entry] = [
                ("x1_1d", dict(x1=X[:, 0]), "x1"))),
     Entry("kdntk.nngp", dict(net=NET, x1=X, x2=X2), arrays=("x1", "x2"), traceable=True,
           bad=(("net", dict(net=(1, 2)), "net"),)),
+    Entry("kdntk.nnx_apply", dict(module=_nnx_model()), bad=(("module", dict(module=object()), "module"),)),
     Entry("kdntk.empirical_ntk", dict(apply_fn=linear_apply, params=np.ones(2), x1=X, x2=X2),
           arrays=("x1", "x2"),
           bad=(("three_axes", dict(apply_fn=three_axes_apply), "apply_fn"),
@@ -354,6 +372,13 @@ ENTRIES: list[Entry] = [
           callables={"target": "logits", "ground_truth": "logits", "labels": "labels"},
           bad=(("num_test", dict(num_test=0), "num_test"), ("init", dict(init="prior_"), "init"),
                ("rho0_hard", dict(soft_ratio=0.0), "soft_ratio"))),
+    Entry("kdntk.finite_width_check", dict(target=target, make_net=small_mlp, x_train=X, x_test=X2, widths=[16],
+                                           key=KEY, num_seeds=1, max_steps=20),
+          arrays=("x_train", "x_test"), keys=("key",), callables={"target": "logits"},
+          pairs={"x_train": ("x_test",), "x_test": ("x_train",)},
+          bad=(("widths", dict(widths=[0]), "widths"), ("seeds", dict(num_seeds=0), "num_seeds"),
+               ("steps", dict(max_steps=0), "max_steps"), ("tol", dict(tol=-1.0), "tol"),
+               ("rho", dict(soft_ratio=2.0), "soft_ratio"), ("make_net", dict(make_net=None), "make_net"))),
     # ---- kdntk.ji_zhu ----
     Entry("kdntk.ji_zhu.cutoff_error", dict(z_t=Z3, soft_ratio=0.5, temperature=2.0), arrays=("z_t",), shape={},
           bad=(("rho", dict(soft_ratio=1.5), "soft_ratio"),)),
@@ -408,6 +433,27 @@ ENTRIES: list[Entry] = [
                                                         **_SWEEP),
           arrays=("inputs",), shape={"inputs": 1}, keys=("key",), callables={"target": "logits"},
           bad=(("init", dict(init="zero"), "init"), ("reduction", dict(reduction=-1.0), "reduction"))),
+    Entry("kdntk.ji_zhu.zero_function_flow", dict(target=target, net=NET, x=X, times=np.array([0.0, 1.0]), key=KEY),
+          arrays=("x", "times"), shape={}, keys=("key",), callables={"target": "logits"},
+          expect={"inf:times": "valid"},
+          bad=(("init", dict(init="zero"), "init"), ("reduction", dict(reduction=0.0), "reduction"),
+               ("times", dict(times=-1.0), "times"), ("net", dict(net=None), "net"))),
+    Entry("kdntk.ji_zhu.EarlyStoppingConfig", dict(ES_TINY),
+          bad=(("teacher", dict(teacher="cpu"), "teacher"), ("epochs", dict(stop_epochs=(2, 1)), "stop_epochs"),
+               ("one_epoch", dict(stop_epochs=(2,)), "stop_epochs"), ("epochs_big", dict(stop_epochs=(1, 5)), "stop_epochs"),
+               ("sizes", dict(sample_sizes=(3,)), "sample_sizes"), ("modes", dict(num_modes=0), "num_modes"),
+               ("init", dict(init="zeros"), "init"), ("num_test", dict(num_test=0), "num_test"))),
+    Entry("kdntk.ji_zhu.early_stopping_experiment",
+          dict(config=ji_zhu.EarlyStoppingConfig(**ES_TINY), key=KEY, num_seeds=1, num_trials=2), keys=("key",),
+          bad=(("config", dict(config=dict(ES_TINY)), "config"), ("seeds", dict(num_seeds=0), "num_seeds"),
+               ("trials", dict(num_trials=1), "num_trials"))),
+    Entry("kdntk.ji_zhu.HardLabelConfig", dict(HL_TINY),
+          bad=(("oracle", dict(oracle=None), "oracle"), ("sizes", dict(sample_sizes=(3, 2)), "sample_sizes"),
+               ("T", dict(temperature=0.0), "temperature"), ("trials", dict(hard_label_trials=1), "hard_label_trials"))),
+    Entry("kdntk.ji_zhu.hard_label_experiment",
+          dict(config=ji_zhu.HardLabelConfig(**HL_TINY), key=KEY, num_seeds=1, num_trials=2), keys=("key",),
+          bad=(("config", dict(config=ji_zhu.EarlyStoppingConfig(**ES_TINY)), "config"),
+               ("seeds", dict(num_seeds=1.5), "num_seeds"))),
     # ---- kdntk.phuong_lampert ----
     Entry("kdntk.phuong_lampert.approximate_distillation_bound",
           dict(p=reverse_cdf_1, n=np.array([2.0, 8.0]), epsilon=0.01, w_hat_norm=1.0, num_beta=33), arrays=("n",),
@@ -573,7 +619,25 @@ ENTRIES: list[Entry] = [
                ("pixel_noise", dict(pixel_noise=NAN), "pixel_noise"))),
     Entry("kdntk.tasks.class_similarity_dataset", dict(key=KEY, n=3, num_classes=3, dim=2, num_similar=1), keys=("key",),
           bad=(("n0", dict(n=0), "n"), ("margin", dict(margin=1.0), "margin"), ("scaling", dict(scaling="x"), "scaling"))),
+    Entry("kdntk.tasks.digits", dict(), bad=(("images", dict(images="yes"), "images"),)),
+    Entry("kdntk.tasks.without_replacement", dict(data=X), arrays=("data",), shape={},
+          bad=(("type", dict(data="digits"), "data"), ("labels", dict(data=DATA._replace(labels=np.arange(4))), "data"))),
+    Entry("kdntk.tasks.dataset_labels", dict(data=DATA),
+          bad=(("type", dict(data=X), "data"), ("one_hot", dict(one_hot="yes"), "one_hot"),
+               ("classes", dict(classes=[5]), "classes"), ("classes_empty", dict(classes=[]), "classes"),
+               ("labels_range", dict(data=DATA._replace(labels=np.array([0, 1, 2, 0]))), "data"),
+               ("labels_shape", dict(data=DATA._replace(labels=np.array([0, 1]))), "data"),
+               ("inputs_nan", dict(data=DATA._replace(inputs=np.where(X > 1e9, 0, np.nan))), "data"),
+               ("duplicates", dict(data=DATA._replace(inputs=np.ones((4, 2)))), "data"))),
     # ---- kdntk.teachers ----
+    Entry("kdntk.teachers.train_on_data", dict(inputs=X, labels=np.array([0.0, 1.0, 1.0, 0.0]), key=KEY, net=NET_TINY,
+                                               num_epochs=2),
+          arrays=("inputs", "labels"), shape={"labels": -1}, keys=("key",),
+          pairs={"labels": ("inputs",)},
+          bad=(("epochs", dict(num_epochs=0), "num_epochs"), ("lr", dict(learning_rate=0.0), "learning_rate"),
+               ("batch", dict(batch_size=10), "batch_size"), ("labels_range", dict(labels=np.array([0, 1, 2, 0.5])), "labels"),
+               ("stop", dict(stop_epochs=[3]), "stop_epochs"), ("reduction", dict(reduction=0.0), "reduction"),
+               ("net", dict(net=None), "net"))),
     Entry("kdntk.teachers.TeacherConfig", dict(CONFIG),
           bad=(("depth", dict(depth=0), "depth"), ("width", dict(width=1.5), "width"),
                ("lr", dict(learning_rate=0.0), "learning_rate"), ("reduction", dict(reduction=-1.0), "reduction"),
@@ -595,6 +659,78 @@ ENTRIES: list[Entry] = [
     Entry("kdntk.teachers.FlowTeacher", dict(x_train=X, coefficients=V4, reduction=np.asarray(1.0), net=NET)),
 ]
 
+# ---- kdntk.plotting: figures of given results (numpy only; valid calls also in test_plotting_*.py) ----
+_N3 = np.array([4, 8, 16])
+_E13 = np.ones((1, 1, 2))
+CURVES = ji_zhu.EffectiveLogitCurves(z_t=Z3, soft_ratio=np.ones(1), temperature=np.ones(1),
+                                     correct=Z3[None], wrong=-Z3[None])
+RISK_CURVE = kdntk.TransferRiskCurve(
+    sample_sizes=_N3, soft_ratio=np.ones(1), temperature=np.ones(1), risk=np.array([[[0.3, 0.2, 0.1]]]),
+    risk_stderr=np.full((1, 1, 3), 0.01), error=np.zeros((1, 1, 3)), error_stderr=np.zeros((1, 1, 3)),
+    trial_risk=np.zeros((1, 1, 2, 3)), trial_error=np.zeros((1, 1, 2, 3)))
+_P = np.array([[1.0, 2.0, 3.0], [-0.1, -0.2, -0.3]])
+HARD_CURVE = ji_zhu.HardLabelCurve(sample_sizes=_N3, projection=_P, projection_stderr=0.1 * np.abs(_P),
+                                   derivative=_P, derivative_stderr=_P, trial_projection=_P[:, None],
+                                   trial_derivative=_P[:, None])
+INEFFICIENCY = kdntk.DataInefficiency(
+    sample_sizes=np.array([2, 4]), soft_ratio=np.ones(1), temperature=np.ones(1), inefficiency=0.5 * _E13,
+    inefficiency_stderr=0.1 * _E13, mean_norm=_E13, std_norm=0.1 * _E13, norms=np.ones((1, 1, 2, 2)),
+    next_norms=np.ones((1, 1, 2, 2)), slope=0.5 * _E13, slope_stderr=0.1 * _E13, window=np.asarray(1.0))
+ZERO = ji_zhu.ZeroFunctionComparison(sample_sizes=_N3, task_sq=np.ones((1, 2, 3)), zero_sq=0.1 * np.ones((1, 2, 3)),
+                                     log_ratio=np.zeros((1, 3)), log_ratio_stderr=np.zeros((1, 3)))
+GRID = tasks.LogitGrid(np.linspace(-1.0, 1.0, 3), np.arange(9.0).reshape(3, 3) - 4)
+DEVIATIONS = nagarajan.Deviations(Z3, 0.5 * Z3, Z3, 0.5 * Z3, np.array([0, 1, 1]), np.array([0, 1, 1]))
+THEOREM = nagarajan.SparsificationTheorem(*(np.array([0.1, 0.2]) for _ in range(6)))
+_T3 = np.array([0.5, 1.0, 2.0])
+_W2K2 = np.array([[0.3, 0.2], [0.1, 0.12]])
+FINITE = kdntk.FiniteWidthCheck(widths=np.array([16, 256]), train_gap=_W2K2, test_gap=_W2K2, test_gap_empirical=_W2K2,
+                                norm_gap=_W2K2, norm_gap_empirical=_W2K2, class_mean_gap=0 * _W2K2,
+                                steps=np.full((2, 2), 10), gradient_norm=1e-8 + 0 * _W2K2)
+
+FIGURES: list[Entry] = [
+    Entry("kdntk.plotting.plot_finite_width", dict(check=FINITE),
+          bad=(("type", dict(check=ZERO), "check"), ("fields", dict(fields=("gap",)), "check"))),
+    Entry("kdntk.plotting.plot_class_cosines", dict(teacher_cosines=Z3, student_cosines=Y3),
+          bad=(("length", dict(student_cosines=Y3[:2]), "student_cosines"), ("type", dict(teacher_cosines="a"), "teacher_cosines"))),
+    Entry("kdntk.plotting.plot_deviations", dict(deviations=DEVIATIONS), bad=(("type", dict(deviations=Z3), "deviations"),)),
+    Entry("kdntk.plotting.plot_eigen_trajectories", dict(teacher=np.ones((3, 2)), student=np.ones((2, 2))),
+          bad=(("shape", dict(student=np.ones((2, 3))), "student"), ("type", dict(teacher=None), "teacher"))),
+    Entry("kdntk.plotting.plot_loss_switching", dict(t=_T3, curves={"one-hot": Z3, "distilled": Y3}),
+          bad=(("length", dict(curves={"one-hot": Z3[:2]}), "curves"), ("type", dict(curves=Z3), "curves"))),
+    Entry("kdntk.plotting.plot_sparsification", dict(alpha_star=np.array([0.3, 0.6]), theorem=THEOREM),
+          bad=(("type", dict(theorem=(1, 2)), "theorem"), ("length", dict(alpha_star=_T3), "alpha_star"))),
+    Entry("kdntk.plotting.plot_inefficiency", dict(curves=INEFFICIENCY),
+          bad=(("type", dict(curves=Z3), "curves"), ("label", dict(curves={"a": RISK_CURVE}), "curves"))),
+    Entry("kdntk.plotting.plot_effective_logits_fig1", dict(by_soft_ratio=CURVES, by_temperature=CURVES),
+          bad=(("type", dict(by_temperature=Z3), "by_temperature"),)),
+    Entry("kdntk.plotting.plot_transfer_risk", dict(curve=RISK_CURVE), bad=(("type", dict(curve=INEFFICIENCY), "curve"),)),
+    Entry("kdntk.plotting.plot_teacher_and_student_1d",
+          dict(x=Z3, ground_truth=Z3, teacher_logits=np.stack([Z3, 2 * Z3]), epochs=[1, 2], z_eff=Z3[None],
+               soft_ratios=[0.5]),
+          bad=(("epochs", dict(epochs=[1]), "epochs"), ("z_eff", dict(z_eff=np.ones((1, 2))), "z_eff"))),
+    Entry("kdntk.plotting.plot_inefficiency_by_epoch", dict(result=INEFFICIENCY, epochs=[4]),
+          bad=(("epochs", dict(epochs=[1, 2]), "epochs"), ("type", dict(result=RISK_CURVE), "result"))),
+    Entry("kdntk.plotting.plot_imperfect_distillation", dict(soft_ratios=Y3, error=Y3, stderr=0.1 * Y3),
+          bad=(("length", dict(error=Y3[:2]), "error"),)),
+    Entry("kdntk.plotting.plot_hard_label_projection", dict(curve=HARD_CURVE, teachers=[4, 1024]),
+          bad=(("teachers", dict(teachers=[4]), "teachers"), ("type", dict(curve=RISK_CURVE), "curve"))),
+    Entry("kdntk.plotting.plot_teacher_boundary", dict(grid=GRID), bad=(("type", dict(grid=np.ones((3, 3))), "grid"),)),
+    Entry("kdntk.plotting.plot_zero_function", dict(comparison=ZERO), bad=(("type", dict(comparison=INEFFICIENCY), "comparison"),)),
+    Entry("kdntk.plotting.plot_reverse_angle_cdf", dict(curves={"p": (ANGLES, np.array([1.0, 0.5, 0.1]))}),
+          bad=(("pair", dict(curves={"p": ANGLES}), "curves"), ("length", dict(curves={"p": (ANGLES, Y3[:2])}), "curves"))),
+    Entry("kdntk.plotting.plot_risk_vs_kappa", dict(kappas=_T3, risk=Y3, stderr=0.1 * Y3, bound=Y3),
+          bad=(("bound", dict(bound=Y3[:2]), "bound"), ("type", dict(risk={"a": 1}), "risk"))),
+    Entry("kdntk.plotting.plot_optimization_bias", dict(deltas=_T3, risk=Y3, stderr=0.1 * Y3),
+          bad=(("length", dict(stderr=Y3[:1]), "stderr"),)),
+    Entry("kdntk.plotting.plot_monotonicity", dict(points={"w_hat": (0.5, 0.1, 0.01, 0.01)}),
+          bad=(("point", dict(points={"w_hat": (0.5, 0.1)}), "points"), ("type", dict(points=[0.5]), "points"))),
+    Entry("kdntk.plotting.plot_ntk_risk_bound", dict(n=_T3, risk=Y3 + 0.1, risk_stderr=0.01 * Y3, bound=Y3 + 0.2,
+                                                     alpha_bar_n=Y3),
+          bad=(("length", dict(alpha_bar_n=Y3[:2]), "alpha_bar_n"),)),
+    Entry("kdntk.plotting.plot_ntk_diagonal_ratio", dict(scales=[0.1, 1.0], ratios=[Y3 + 0.1, Y3 + 0.2]),
+          bad=(("length", dict(scales=[0.1]), "scales"), ("type", dict(ratios=[None, Y3]), "ratios"))),
+]
+
 # Calls of callable objects a user builds or receives: their argument is the inputs x.
 CALLS: list[Entry] = [
     Entry("kdntk.tasks.GaussianMixture.__call__", dict(x=X), arrays=("x",), traceable=True),
@@ -611,9 +747,10 @@ NO_USER_INPUT = {
     # neural-tangents' stax layers, re-exported as they are (tests/test_kernels.py, test_nt_loader.py)
     "kdntk.stax",
     # functions without arguments
-    "kdntk.phuong_lampert.linear", "kdntk.tasks.zero_function", "kdntk.tasks.ZeroFunction",
+    "kdntk.phuong_lampert.linear", "kdntk.tasks.zero_function", "kdntk.tasks.breast_cancer", "kdntk.tasks.ZeroFunction",
     # constants
-    "kdntk.tasks.INPUT_STD", "kdntk.teachers.CPU", "kdntk.teachers.PAPER", "kdntk.nagarajan.C5_LITERAL",
+    "kdntk.tasks.INPUT_STD", "kdntk.teachers.CPU", "kdntk.ji_zhu.FIG4_CPU", "kdntk.ji_zhu.FIG4_PAPER",
+    "kdntk.ji_zhu.FIG5_CPU", "kdntk.ji_zhu.FIG5_PAPER", "kdntk.teachers.PAPER", "kdntk.nagarajan.C5_LITERAL",
     "kdntk.nagarajan.C5_PAPER_MATCH",
     # error and warning types
     "kdntk.KernelError", "kdntk.NumericalError", "kdntk.PrecisionWarning", "kdntk.InsufficientMemoryError",
@@ -627,7 +764,11 @@ RESULT_TYPES = {
     "kdntk.nagarajan.ChannelClassifier", "kdntk.nagarajan.Deviations", "kdntk.nagarajan.Eigensystem",
     "kdntk.nagarajan.FeatureTrajectory", "kdntk.nagarajan.GradientQuality", "kdntk.nagarajan.SparsificationTheorem",
     "kdntk.nagarajan.SwitchingGain", "kdntk.nagarajan.GradientSpaceResult", "kdntk.tasks.ClassSimilarityData", "kdntk.tasks.LogitGrid",
-    "kdntk.tasks.NoisyImages",
+    "kdntk.tasks.NoisyImages", "kdntk.FiniteWidthCheck", "kdntk.ji_zhu.EarlyStoppingExperiment",
+    "kdntk.ji_zhu.HardLabelExperiment", "kdntk.ji_zhu.ZeroFunctionFlow",
+    # callables that kdntk.tasks builds from a data set (validated there: without_replacement,
+    # dataset_labels), and the data-set record they read (validated by them)
+    "kdntk.tasks.DatasetLabels", "kdntk.tasks.WithoutReplacement", "kdntk.tasks.Dataset",
 }
 
 KNOWN = {}

@@ -101,12 +101,24 @@ def cases(entries, *, sweeps: bool):
         if (entry.name in SWEEPS) != sweeps:
             continue
         for case, overrides, arg in mutations(entry):
-            marks = ()
+            marks = (group(entry.name),)
             reason = entry.known.get(case)
             if reason:
-                marks = (pytest.mark.xfail(reason=reason, strict=False),)
+                marks += (pytest.mark.xfail(reason=reason, strict=False),)
             params.append(pytest.param(entry, case, overrides, arg, id=f"{entry.name}-{case}", marks=marks))
     return params
+
+
+def group(name: str):
+    """Every case of one public function in one group: with ``pytest -n 2 --dist loadgroup`` they
+    run in one worker, so that the programs it compiles are compiled once, not once per worker.
+    (pytest-xdist 3.8 with pytest 9.2 ignores the groups: pytest-dev/pytest-xdist#1386.)"""
+    return pytest.mark.xdist_group(name)
+
+
+def per_entry(entries):
+    """pytest params of the entries, in their groups."""
+    return [pytest.param(e, id=e.name, marks=group(e.name)) for e in entries]
 
 
 def by_name(name: str) -> Entry:

@@ -8,11 +8,10 @@ callable's own result for the (n, 1) one.
 """
 
 import jax
-import numpy as np
 import pytest
 
-from _api_table import CALLS, ENTRIES, Column, Times, TwoColumns, WithNaN
-from _bad_input import SWEEPS, assert_clear_error, assert_same, by_name, cases
+from _api_table import CALLS, ENTRIES, Column, MissingRow, Times, WithNaN
+from _bad_input import SWEEPS, assert_clear_error, assert_same, by_name, cases, group
 
 
 @pytest.mark.parametrize("entry,case,overrides,arg", cases(ENTRIES + CALLS, sweeps=True))
@@ -20,7 +19,8 @@ def test_sweep_bad_input_raises_a_clear_error_before_running(entry, case, overri
     assert_clear_error(lambda: entry.call(**overrides), arg)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in SWEEPS if "key" in by_name(n).kwargs and "teachers" not in n))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=group(n)) for n in sorted(SWEEPS)
+                                  if "key" in by_name(n).kwargs and "teachers" not in n])
 def test_a_sweep_under_jit_says_which_function_to_jit_instead(name):
     entry = by_name(name)
     err = assert_clear_error(lambda: jax.jit(lambda k: entry.call(key=k))(entry.kwargs["key"]), "key")
@@ -30,21 +30,22 @@ def test_a_sweep_under_jit_says_which_function_to_jit_instead(name):
 _CALLABLES = [(e, arg, kind) for e in ENTRIES for arg, kind in e.callables.items()]
 
 
-@pytest.mark.parametrize("entry,arg,kind", _CALLABLES, ids=[f"{e.name}-{a}" for e, a, _ in _CALLABLES])
+@pytest.mark.parametrize("entry,arg,kind", [pytest.param(e, a, k, id=f"{e.name}-{a}", marks=group(e.name))
+                                            for e, a, k in _CALLABLES])
 def test_an_n_by_1_callable_gives_the_numbers_of_its_n_form(entry, arg, kind):
     """Oracle: the same call with the (n,) callable (a stax/flax apply_fn returns (n, 1))."""
     fn = entry.kwargs[arg]
     assert_same(entry.call(**{arg: Column(fn)}), entry.call(), rtol=0, atol=0)
 
 
-_BROKEN = [pytest.param(e, arg, label, broken, id=f"{e.name}-{arg}-{label}")
+_BROKEN = [pytest.param(e, arg, label, broken, id=f"{e.name}-{arg}-{label}", marks=group(e.name))
            for e, arg, kind in _CALLABLES
-           for label, broken in (("two_columns", TwoColumns(e.kwargs[arg])), ("nan", WithNaN(e.kwargs[arg])))
+           for label, broken in (("missing_row", MissingRow(e.kwargs[arg])), ("nan", WithNaN(e.kwargs[arg])))
            + ((("outside_0_1", Times(e.kwargs[arg], 2.0)),) if kind == "labels" else ())]
 
 
 @pytest.mark.parametrize("entry,arg,label,broken", _BROKEN)
 def test_a_broken_callable_is_named(entry, arg, label, broken):
     err = assert_clear_error(lambda: entry.call(**{arg: broken}), arg)
-    if label == "two_columns":
+    if label == "missing_row":
         assert "shape" in str(err)

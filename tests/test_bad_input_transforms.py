@@ -19,13 +19,13 @@ import pytest
 
 import kdntk
 from _api_table import CALLS, ENTRIES, THETA, X
-from _bad_input import assert_clear_error, assert_runtime_error, assert_same, has_nan
+from _bad_input import assert_clear_error, assert_runtime_error, assert_same, group, has_nan
 
 _KEYED = [(e, k) for e in ENTRIES for k in e.keys]
 
 
 def _keyed_params():
-    return [pytest.param(e, k, id=f"{e.name}-{k}") for e, k in _KEYED]
+    return [pytest.param(e, k, id=f"{e.name}-{k}", marks=group(e.name)) for e, k in _KEYED]
 
 
 @pytest.mark.parametrize("entry,arg", _keyed_params())
@@ -68,7 +68,7 @@ def _slice(tree, i):
     return jax.tree_util.tree_map(lambda b: b[i], tree)
 
 
-@pytest.mark.parametrize("name", [e.name for e in _TRACEABLE])
+@pytest.mark.parametrize("name", [pytest.param(e.name, id=e.name, marks=group(e.name)) for e in _TRACEABLE])
 def test_jit_of_vmap_gives_the_eager_numbers(name):
     entry, batched = _jitted(name)
     eager = entry.call()
@@ -77,7 +77,7 @@ def test_jit_of_vmap_gives_the_eager_numbers(name):
         assert_same(_slice(out, i), eager, rtol=1e-10, atol=1e-12)
 
 
-_NAN_UNDER_JIT = [pytest.param(e.name, a, id=f"{e.name}-{a}") for e in _TRACEABLE for a in e.arrays
+_NAN_UNDER_JIT = [pytest.param(e.name, a, id=f"{e.name}-{a}", marks=group(e.name)) for e in _TRACEABLE for a in e.arrays
                   if np.asarray(e.kwargs[a]).dtype.kind == "f"]
 
 

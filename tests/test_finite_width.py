@@ -3,6 +3,8 @@ kdntk's initialization end where the linearized closed form says, up to a gap th
 1/sqrt(width). Oracles: the network's own trained logits and weights (no kdntk solve involved in
 training), and the 1/sqrt(m) law of the lazy regime."""
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -53,3 +55,17 @@ def test_bad_arguments_name_themselves():
                                  widths=[8], key=jax.random.key(0))
     with pytest.raises(ValueError, match="soft_ratio"):
         _check(lambda v: v[:, 0], widths=[8], soft_ratio=0.0)
+
+
+def test_singular_kernels_are_reported_not_returned_as_numbers():
+    """Duplicate training inputs make the closed-form NTK singular: a KernelError, or (where
+    rounding lets the factorization through) a PrecisionWarning from its condition. A width-1
+    network has a rank-deficient empirical NTK on 12 inputs (4 parameters): its empirical gaps
+    are NaN, with a PrecisionWarning naming the width; the closed-form gaps are finite."""
+    with warnings.catch_warnings(), pytest.raises((kdntk.KernelError, kdntk.PrecisionWarning), match="x_train"):
+        warnings.simplefilter("error", kdntk.PrecisionWarning)
+        kdntk.finite_width_check(lambda v: v[:, 0], lambda m: kdntk.mlp(1, width=m), jnp.concatenate([X, X[:1]]),
+                                 XT, widths=[8], key=jax.random.key(0), num_seeds=1, max_steps=5)
+    with pytest.warns(kdntk.PrecisionWarning, match=r"widths \[1\]"):
+        res = _check(lambda v: v[:, 0], widths=[1], num_seeds=1, max_steps=5)
+    assert np.isnan(res.test_gap_empirical).all() and np.isfinite(res.test_gap).all()

@@ -227,6 +227,13 @@ def check_integer(value, name: str, *, low: int = 1) -> int:
     return int(value)
 
 
+def check_flag(value, name: str) -> bool:
+    """``value`` if it is True or False (numpy bools included), else a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
 def check_choice(value, name: str, choices) -> str:
     """``value`` if it is one of ``choices`` (strings), else a ValueError listing them."""
     if not isinstance(value, str) or value not in choices:

@@ -1,14 +1,25 @@
 """How far a kernel solve can be trusted: a diagnosis computed inside the solve's own program,
 reported on the host (or, under a user's jit, from inside the compiled program).
 
-A Cholesky solve is backward stable: the computed quadratic form dz^T Theta^-1 dz is exact for a
-kernel Theta + E with ||E|| <= c N eps ||Theta||, so its relative error is at most about
-cond(Theta) eps (times c N in the worst case; Higham, Accuracy and Stability of Numerical
-Algorithms, 2002, Thm 10.4). kdntk estimates cond_1(Theta) = ||Theta||_1 ||Theta^-1||_1 with
-Hager's estimator of ||Theta^-1||_1 as refined by Higham (1988; LAPACK's ?pocon), from the
-factor L at O(N^2) per step (two triangular solves), a few steps. The factor's pivots L_ii^2 alone
-do not suffice: each is >= lambda_min, so min/max pivot ratios can miss a condition number of 1e7
-by orders of magnitude.
+A Cholesky solve is backward stable, componentwise: the computed quadratic form
+dz^T Theta^-1 dz is exact for a kernel Theta + E with |E| <= c N eps |L| |L^T| (Higham, Accuracy
+and Stability of Numerical Algorithms, 2002, Thm 10.3-10.4), and a kernel computed in floating
+point carries the same kind of error, |E_ij| <= eps |Theta_ij| <= eps sqrt(Theta_ii Theta_jj).
+Such an E is D^1/2 F D^1/2 with D = diag(Theta) and ||F|| of order N eps, so the relative error
+of the quadratic form (and of the solve, in the D^1/2 norm) is at most about
+
+    eps cond(H),    H = D^-1/2 Theta D^-1/2   (Theta equilibrated to a unit diagonal),
+
+which is never much above eps cond(Theta) and often far below it: Cholesky does not see a
+diagonal scaling (van der Sluis 1969; Demmel 1989). The ReLU NTK of inputs of very different
+norms has a diagonal spread over orders of magnitude that costs nothing. kdntk estimates
+cond_1(H) = ||H||_1 ||H^-1||_1 with Hager's estimator of ||H^-1||_1 as refined by Higham (1988;
+LAPACK's ?pocon), from the factor L (H^-1 = D^1/2 L^-T L^-1 D^1/2) at O(N^2) per step (two
+triangular solves), a few steps. The factor's pivots L_ii^2 alone do not suffice: each is
+>= lambda_min, so min/max pivot ratios can miss a condition number of 1e7 by orders of magnitude.
+Measured (tests/test_precision.py): float32 ReLU NTKs of x = 0.1 randn(256, 2) have
+cond_1(H) ~ 4e6 and float32 norms 4-20 % off; x = 5 randn(64, 2) has cond_1(H) ~ 5e3 and errors
+~1e-4.
 
 The diagnosis also carries whether the factorization succeeded and how far Theta is from
 symmetric: LAPACK reads only its lower triangle, so an asymmetric kernel, or NaN above the
@@ -32,8 +43,9 @@ __all__ = ["Diagnosis", "diagnose", "symmetry", "report", "report_trials", "inve
            "report_factor", "report_finite", "PRECISION_TOLERANCE", "SYMMETRY_TOLERANCE"]
 
 PRECISION_TOLERANCE = 1e-3
-"""A PrecisionWarning is issued when cond_1(Theta) * eps, the relative error bound of a solve
-(up to a modest factor), exceeds this: solves may be wrong in their third digit or worse."""
+"""A PrecisionWarning is issued when cond_1(H) * eps (H: Theta equilibrated to a unit diagonal),
+the relative error bound of a solve (up to a modest factor), exceeds this: solves may be wrong in
+their third digit or worse."""
 
 SYMMETRY_TOLERANCE = 1e3
 """Theta is rejected as asymmetric when max|Theta - Theta^T| > SYMMETRY_TOLERANCE * eps *
@@ -47,7 +59,8 @@ class Diagnosis(NamedTuple):
 
     Attributes:
       factored: the factorization succeeded (every pivot finite and positive).
-      condition: estimated cond_1(Theta) (inf when the factorization failed).
+      condition: estimated cond_1(H), H = D^-1/2 Theta D^-1/2 with D = diag(Theta): the condition
+        that bounds a Cholesky solve's relative error (module doc); inf when the factorization failed.
       asymmetry: max|Theta - Theta^T| / max|Theta| (NaN or inf anywhere in Theta gives NaN).
     """
 
@@ -56,8 +69,9 @@ class Diagnosis(NamedTuple):
     asymmetry: jax.Array
 
 
-def inverse_norm1(L):
-    """Estimate of ||Theta^-1||_1 from the lower Cholesky factor L of one (N, N) Theta (traced).
+def inverse_norm1(L, scale=None):
+    """Estimate of ||Theta^-1||_1 from the lower Cholesky factor L of one (N, N) Theta (traced);
+    with ``scale`` = s (N,), of ||S Theta^-1 S||_1, S = diag(s).
 
     Hager (1984) with Higham's (1988) extra test vector; a lower bound, in practice within a
     factor of ~3 of the truth.
@@ -66,7 +80,9 @@ def inverse_norm1(L):
     dtype = L.dtype
 
     def solve(v):
-        return jsl.cho_solve((L, True), v)
+        if scale is None:
+            return jsl.cho_solve((L, True), v)
+        return scale * jsl.cho_solve((L, True), scale * v)
 
     def step(state):
         x, est, _, k = state
@@ -87,8 +103,11 @@ def _diagnose_one(theta, L, check_symmetry=True):
     pivots = jnp.diagonal(L)
     factored = jnp.all(jnp.isfinite(pivots) & (pivots > 0))
     safe_L = jnp.where(factored, L, jnp.eye(L.shape[-1], dtype=L.dtype))
-    norm1 = jnp.max(jnp.sum(jnp.abs(theta), axis=0))
-    condition = jnp.where(factored, norm1 * inverse_norm1(safe_L), jnp.inf)
+    # D^1/2 from the factor's rows (diag(L L^T), the matrix factored, jitter included), and the
+    # equilibrated H = D^-1/2 Theta D^-1/2: ||H||_1 from theta, ||H^-1||_1 from L.
+    d = jnp.where(factored, jnp.sqrt(jnp.sum(L * L, axis=1)), 1.0)
+    norm1 = jnp.max(jnp.sum(jnp.abs(theta) / d[:, None], axis=0) / d)
+    condition = jnp.where(factored, norm1 * inverse_norm1(safe_L, d), jnp.inf)
     if not check_symmetry:
         return Diagnosis(factored, condition, jnp.zeros((), theta.dtype))
     scale = jnp.max(jnp.abs(theta))
@@ -125,15 +144,15 @@ def _failure_message(what):
 
 
 def _asymmetry_message(what, asymmetry):
-    return (f"{what} is not symmetric (max |theta - theta^T| / max |theta| = {asymmetry:.3g}): the "
+    return (f"{what} is not symmetric (max abs(theta - theta^T) / max abs(theta) = {asymmetry:.3g}): the "
             "solves read only its lower triangle. Pass a symmetric kernel, e.g. (theta + theta.T) / 2.")
 
 
 def _precision_message(what, condition, dtype):
     eps = float(np.finfo(dtype).eps)
     return (f"{what} is ill-conditioned for {np.dtype(dtype).name}: estimated cond_1 = "
-            f"{condition:.3g}, so solves may carry relative errors up to ~{condition * eps:.1g} "
-            f"(cond x eps). Use float64 (jax.config.update('jax_enable_x64', True) or "
+            f"{condition:.3g} (with its diagonal scaled to 1), so solves may carry relative errors up "
+            f"to ~{condition * eps:.1g} (cond x eps). Use float64 (jax.config.update('jax_enable_x64', True) or "
             f"dtype=jnp.float64), or remove near-duplicate inputs.")
 
 
@@ -169,23 +188,30 @@ def report(diagnosis: Diagnosis, dtype, *, what: str = "theta", stacklevel: int 
                            jnp.max(diagnosis.condition), jnp.max(diagnosis.asymmetry))
 
 
-def factor_defect(L):
-    """Why ``L`` (*B, N, N), given by a user, is not a lower Cholesky factor: an int32 scalar, 0 if
-    it is one, 1 for NaN or inf, 2 for a non-zero entry above the diagonal (an upper factor, as
-    scipy.linalg.cholesky returns by default), 3 for a diagonal entry that is not positive.
-    Traced, O(N^2) reads inside the solve's own program: it travels with the results."""
-    finite = jnp.all(jnp.isfinite(L))
-    lower = jnp.all(jnp.triu(L, 1) == 0)
-    positive = jnp.all(jnp.diagonal(L, axis1=-2, axis2=-1) > 0)
-    return jnp.where(~finite, 1, jnp.where(~lower, 2, jnp.where(~positive, 3, 0))).astype(jnp.int32)
+def factor_defect(L, result):
+    """Why ``L`` (*B, N, N), given by a user, is not a lower Cholesky factor, from what a solve with
+    it returned (``result``): an int32 scalar, 0 if nothing is wrong, 1 for a NaN or inf result (NaN
+    or inf in L or the right-hand side), 2 for a non-zero entry above the diagonal in L's first row
+    or last column (an upper factor, as scipy.linalg.cholesky returns by default: its first row is
+    theta's first column over sqrt(theta_00), non-zero unless theta's first row and last column
+    vanish off the diagonal), 3 for a diagonal entry that is not positive and finite.
+
+    O(N) reads inside the solve's own program (a full O(N^2) pass over the triangle cost 60 % of a
+    one-right-hand-side solve at N = 2048; benchmarks/bench_validation.py); the code travels back
+    with the result."""
+    upper = jnp.any(L[..., 0, 1:] != 0) | jnp.any(L[..., :-1, -1] != 0)
+    diag = jnp.diagonal(L, axis1=-2, axis2=-1)
+    positive = jnp.all((diag > 0) & jnp.isfinite(diag))
+    finite = jnp.all(jnp.isfinite(result))
+    return jnp.where(upper, 2, jnp.where(~positive, 3, jnp.where(~finite, 1, 0))).astype(jnp.int32)
 
 
 _FACTOR_MESSAGES = {
-    1: "{what} contains NaN or inf.",
+    1: "the solve with {what} returned NaN or inf: {what} (or the right-hand side) contains NaN or inf.",
     2: ("{what} must be a LOWER triangular Cholesky factor (kdntk.cholesky, numpy.linalg.cholesky, or "
         "scipy.linalg.cholesky(theta, lower=True)); it has non-zero entries above the diagonal. "
         "scipy.linalg.cholesky returns the upper factor by default: pass its transpose."),
-    3: ("{what} is not a Cholesky factor: its diagonal must be positive. Factor the kernel with "
+    3: ("{what} is not a Cholesky factor: its diagonal must be positive and finite. Factor the kernel with "
         "kdntk.cholesky(theta)."),
 }
 

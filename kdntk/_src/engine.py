@@ -43,6 +43,7 @@ from kdntk._src.checks import (
     NumericalError,
     as_key,
     check_array,
+    check_flag,
     check_integer,
     check_not_traced,
     check_range,
@@ -151,9 +152,8 @@ def sweep_arguments(
         raise TypeError(f"dtype must be jnp.float64 or jnp.float32, got {dtype!r}.") from None
     if dtype not in (np.float64, np.float32):
         raise ValueError(f"dtype must be jnp.float64 or jnp.float32, got {dtype}.")
-    for name, flag in (("progress", progress), ("check_memory", check_memory)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}.")
+    check_flag(progress, "progress")
+    check_flag(check_memory, "check_memory")
     if inputs is not None and not callable(inputs):
         with jax.enable_x64(dtype == np.float64):
             inputs = check_array(inputs, "inputs", min_ndim=3, dtype=dtype)

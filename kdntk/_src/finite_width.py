@@ -20,6 +20,7 @@ The gaps between the trained network and the predictions shrink as the width gro
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import jax
@@ -29,7 +30,16 @@ import optax
 from jaxtyping import Array, Float
 
 from kdntk._src import callables
-from kdntk._src.checks import as_key, check_array, check_distillation_args, check_integer, check_range
+from kdntk._src.checks import (
+    PrecisionWarning,
+    as_key,
+    check_array,
+    check_callable,
+    check_distillation_args,
+    check_integer,
+    check_range,
+)
+from kdntk._src.conditioning import diagnose, report
 from kdntk._src.effective import solve_effective
 from kdntk._src.jit import filter_jit
 from kdntk._src.kernels import blocked_kernel, empirical_ntk
@@ -38,6 +48,7 @@ from kdntk._src.networks import as_network
 from kdntk._src.results import result
 from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.softmax_losses import softmax_loss
+from kdntk._src.solve import cholesky_factor
 
 __all__ = ["FiniteWidthCheck", "finite_width_check", "MOMENTUM"]
 
@@ -143,7 +154,9 @@ def _one(net, params, x_train, x_test, z_t, y, rho, T, kernels, learning_rate, m
         predicted = z0_test + kxX @ alpha
         out["test_gap" + suffix] = _relative(center(z_net_test), center(predicted))
         out["norm_gap" + suffix] = jnp.abs(moved - norm) / norm
-        if suffix == "":
+        if suffix == "_empirical":   # a finite network's kernel may be singular (module doc)
+            out["empirical_factored"] = jnp.all(jnp.isfinite(alpha))
+        else:
             drift = (z_net_test - predicted).mean(axis=-1) if classes else jnp.zeros(())
             out["class_mean_gap"] = jnp.linalg.norm(drift) / jnp.linalg.norm(predicted)
     return out
@@ -187,14 +200,20 @@ def finite_width_check(
       tol: stop once the loss gradient's norm is below this.
 
     Returns:
-      [`FiniteWidthCheck`][kdntk.FiniteWidthCheck] with gaps of shape (W, K).
+      [`FiniteWidthCheck`][kdntk.FiniteWidthCheck] with gaps of shape (W, K). Where a finite network's empirical
+      NTK at w0 is singular (a narrow network on more inputs than it can separate), its two
+      ``_empirical`` gaps are NaN and a [`kdntk.PrecisionWarning`][kdntk.PrecisionWarning] names the widths.
+
+    Raises:
+      kdntk.KernelError: the closed-form NTK of ``x_train`` is not positive definite (e.g.
+        duplicate training inputs).
 
     Example:
       >>> import jax, kdntk
       >>> x = kdntk.tasks.sample_inputs(jax.random.key(0), 12, dim=3, std=1.0)
       >>> xt = kdntk.tasks.sample_inputs(jax.random.key(1), 20, dim=3, std=1.0)
       >>> res = kdntk.finite_width_check(lambda v: v[:, 0] - v[:, 1], lambda m: kdntk.mlp(1, width=m),
-      ...                                x, xt, widths=[64, 4096], key=jax.random.key(2), num_seeds=2)
+      ...                                x, xt, widths=[16, 1024], key=jax.random.key(2), num_seeds=2)
       >>> bool(res.test_gap.mean(1)[1] < res.test_gap.mean(1)[0] / 2)
       True
     """
@@ -224,8 +243,11 @@ def finite_width_check(
         callables.check_values(y, "labels", labels=True)
         if classes and y.ndim == 1:
             y = jax.nn.one_hot(y.astype(jnp.int32), z_t.shape[-1], dtype=x_train.dtype)
+    check_callable(make_net, "make_net", "a function width -> network")
     nets = [as_network(make_net(int(m)), "make_net(m)") for m in widths]
     theta = blocked_kernel(nets[0], x_train, x_train, "ntk", x_train.shape[0])
+    report(diagnose(theta, cholesky_factor(theta, jnp.zeros((), theta.dtype))), theta.dtype,
+           what="the NTK of x_train")
     kxX = blocked_kernel(nets[0], x_test, x_train, "ntk", x_test.shape[0])
     if learning_rate is None:
         curvature = float(rho / T ** 2 + (1 - rho)) / (2 if classes else 4)
@@ -247,4 +269,10 @@ def finite_width_check(
                                  learning_rate, max_steps, tol))
         rows.append({k: np.stack([np.asarray(r[k]) for r in per_seed]) for k in per_seed[0]})
     fields = {k: jnp.asarray(np.stack([r[k] for r in rows])) for k in rows[0]}
+    factored = np.asarray(fields.pop("empirical_factored"))
+    if not factored.all():
+        failed = sorted({int(m) for m, ok in zip(widths, factored) if not ok.all()})
+        warnings.warn(f"the empirical NTK at w0 is singular at widths {failed} (too few parameters or "
+                      "dead units for the training inputs): test_gap_empirical and norm_gap_empirical are "
+                      "NaN there. The closed-form comparisons are unaffected.", PrecisionWarning, stacklevel=2)
     return FiniteWidthCheck(widths=jnp.asarray(widths), **fields)

@@ -118,17 +118,18 @@ def prefix_predictions(
     if kxX.shape[1] != L.shape[0]:
         raise ValueError(f"theta_test_train must have shape (M, {L.shape[0]}) to match L {L.shape}, "
                          f"got {kxX.shape}.")
-    # L's triangle and theta_test_train's values are checked inside the program (O(N^2) and
-    # O(M N) reads where the arrays live); only a code and a flag come back with the result.
+    # L (an upper factor, its diagonal) and theta_test_train's values are checked inside the
+    # program where the arrays live; only a code and a flag come back with the result.
     out, defect, finite = _checked_prefix_path(L, kxX, check_rhs(dz, L, "dz"))
-    report_factor(defect, what="L")
     report_finite(finite, ("theta_test_train",))
+    report_factor(defect, what="L")
     return out
 
 
 @jax.jit
 def _checked_prefix_path(L, kxX, dz):
-    return prefix_path(L, kxX, dz), factor_defect(L), jnp.all(jnp.isfinite(kxX))[None]
+    out = prefix_path(L, kxX, dz)
+    return out, factor_defect(L, out), jnp.all(jnp.isfinite(kxX))[None]
 
 
 @jax.jit

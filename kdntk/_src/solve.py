@@ -119,10 +119,10 @@ def weight_norm_path_from_cholesky(
     all share the factorization: each costs one O(N^2) triangular solve.
 
     Raises:
-      ValueError: ``L`` is not a lower Cholesky factor (an entry above the diagonal, e.g.
-        scipy.linalg.cholesky's default upper factor; a diagonal entry that is not positive;
-        NaN or inf), checked inside the solve's program (O(N^2) reads, no extra transfer);
-        shapes that do not match; NaN or inf in ``dz``.
+      ValueError: ``L`` is not a lower Cholesky factor: an upper factor (scipy.linalg.cholesky's
+        default; recognized by its first row or last column above the diagonal), a diagonal entry
+        that is not positive, NaN or inf; checked inside the solve's program (O(N) reads, one int
+        back with the norms). Shapes that do not match; NaN or inf in ``dz``.
     """
     L = check_square(L, "L")
     dz = _check_path_rhs(dz, L, "dz", "L")
@@ -144,7 +144,8 @@ def _check_path_rhs(dz, theta, name, against):
 
 @jax.jit
 def _checked_norm_path(L, dz):
-    return norm_path(L, dz), factor_defect(L)
+    norms = norm_path(L, dz)
+    return norms, factor_defect(L, norms)
 
 
 @jax.jit

@@ -11,6 +11,7 @@ soft ratios and temperatures broadcast to R pairs; dz has shape (E, R, n).
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import jax
@@ -20,6 +21,7 @@ from jaxtyping import Array, Float
 
 from kdntk._src import callables
 from kdntk._src.checks import (
+    PrecisionWarning,
     as_key,
     check_array,
     check_choice,
@@ -67,6 +69,14 @@ def hyperparameters(soft_ratio, temperature, reduction, init, dtype):
     check_distillation_args(0.0, 0.5, soft_ratio, temperature)
     check_range(reduction, "reduction", low=0.0, low_open=True)
     check_choice(init, "init", INITS)
+    if init == "prior" and np.dtype(dtype) == np.float32:
+        warnings.warn(
+            f"init='prior' in float32 samples the NNGP prior N(0, K + delta diag K) with delta = "
+            f"{prior_jitter(np.float32):.1e} (float64: {prior_jitter(np.float64):.0e}), so that the "
+            "factorization of the numerically singular K cannot fail. That white noise is part of z0: "
+            "||dw_n|| amplifies it in Theta's small eigendirections, and the results differ from "
+            "float64 beyond rounding (60 % in the norms of a well-conditioned N = 65 sweep; "
+            "docs/errors.md). Use dtype=jnp.float64 for init='prior'.", PrecisionWarning, stacklevel=3)
     if np.ndim(soft_ratio) > 1 or np.ndim(temperature) > 1:
         raise ValueError(f"soft_ratio and temperature must be scalars or 1-D arrays, got shapes "
                          f"{np.shape(soft_ratio)} and {np.shape(temperature)}.")
@@ -219,5 +229,10 @@ def student_logit_changes(
     rho, T, r = hyperparameters(soft_ratio, temperature, reduction, init, x.dtype)
     z_t, y_g = teacher_outputs(x, target, labels, r)
     check_teacher_outputs((z_t, y_g), labels)
-    return logit_changes(net, x, key, z_t, y_g, rho, T, init)
+    return _logit_changes(net, x, key, z_t, y_g, rho, T, init)
+
+
+# One compiled program per network, init and shape: called eagerly, the effective-logit solver's
+# while_loop is retraced and recompiled on every call (seconds each on CPU).
+_logit_changes = jax.jit(logit_changes, static_argnums=(0, 7))
 

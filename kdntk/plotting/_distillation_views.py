@@ -7,6 +7,8 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
+from kdntk.plotting._inputs import mapping, result, same_length, series
+
 __all__ = [
     "plot_class_cosines",
     "plot_deviations",
@@ -27,6 +29,8 @@ def plot_deviations(deviations, *, mislabeled=None, title: str | None = None):
     Returns:
       The matplotlib Figure.
     """
+    result(deviations, "deviations", "a kdntk.nagarajan.Deviations", "teacher_train", "student_train",
+           "teacher_test", "student_test")
     fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     pairs = [(deviations.teacher_train, deviations.student_train, "train"),
              (deviations.teacher_test, deviations.student_test, "test")]
@@ -62,8 +66,10 @@ def plot_sparsification(alpha_star, theorem, *, title: str | None = None):
     Returns:
       The matplotlib Figure.
     """
-    a = np.asarray(alpha_star)
+    a = series(alpha_star, "alpha_star")
+    result(theorem, "theorem", "a kdntk.nagarajan.SparsificationTheorem", "student_bottom", "standalone_bottom")
     st, alone = np.asarray(theorem.student_bottom), np.asarray(theorem.standalone_bottom)
+    same_length(alpha_star=a, theorem=st)
     st, alone = st.reshape(len(a), -1), alone.reshape(len(a), -1)
     fig, ax = plt.subplots(figsize=(5, 4))
     for j in range(st.shape[1]):
@@ -93,8 +99,8 @@ def plot_eigen_trajectories(teacher, student, *, labels=("top direction", "botto
     """
     fig, ax = plt.subplots(figsize=(4.5, 4))
     for arr, name, c in [(teacher, "teacher", "C0"), (student, "student", "C1")]:
-        arr = np.asarray(arr)
-        if arr.ndim != 2 or arr.shape[1] != 2:
+        arr = series(arr, name, ndim=2)
+        if arr.shape[1] != 2:
             raise ValueError(f"{name} must have shape (T, 2), got {arr.shape}.")
         ax.plot(arr[:, 0], arr[:, 1], color=c, label=name)
         ax.plot(arr[-1, 0], arr[-1, 1], "*", ms=12, color=c)
@@ -124,9 +130,12 @@ def plot_loss_switching(t, curves: Mapping[str, object], *, t_switch=None, ylabe
     Returns:
       The matplotlib Figure.
     """
+    t = series(t, "t")
+    for name, v in mapping(curves, "curves", "a metric of shape (T,)").items():
+        same_length(t=t, **{f"curves[{name!r}]": series(v, f"curves[{name!r}]")})
     fig, ax = plt.subplots(figsize=(5, 4))
     for name, v in curves.items():
-        ax.plot(np.asarray(t), np.asarray(v), label=name)
+        ax.plot(t, np.asarray(v), label=name)
     if t_switch is not None:
         ax.axvline(float(t_switch), color="k", ls=":", lw=1)
     ax.set_xlabel(xlabel)
@@ -149,7 +158,8 @@ def plot_class_cosines(teacher_cosines, student_cosines, *, title: str | None = 
     Returns:
       The matplotlib Figure.
     """
-    te, st = np.asarray(teacher_cosines), np.asarray(student_cosines)
+    te, st = series(teacher_cosines, "teacher_cosines"), series(student_cosines, "student_cosines")
+    same_length(teacher_cosines=te, student_cosines=st)
     k = np.arange(len(te))
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.bar(k - 0.2, te, width=0.4, label="teacher")

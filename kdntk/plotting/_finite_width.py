@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from kdntk.plotting._inputs import result
+
 __all__ = ["plot_finite_width"]
 
 _LABELS = {
@@ -27,6 +29,7 @@ def plot_finite_width(check, *, fields=("test_gap", "test_gap_empirical", "norm_
       fields: which of its gap fields to draw.
       title: figure title.
     """
+    result(check, "check", "a kdntk.FiniteWidthCheck", "widths", *fields)
     m = np.asarray(check.widths, float)
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for field in fields:

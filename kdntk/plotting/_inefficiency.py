@@ -7,6 +7,8 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
+from kdntk.plotting._inputs import result
+
 __all__ = ["plot_inefficiency"]
 
 
@@ -42,6 +44,9 @@ def plot_inefficiency(curves: Mapping[str, object], *, title: str | None = None,
     """
     if not isinstance(curves, Mapping):
         curves = {"": curves}
+    for label, res in curves.items():
+        result(res, "curves" if label == "" else f"curves[{label!r}]", "a kdntk.DataInefficiency",
+               "sample_sizes", "soft_ratio", "temperature", "inefficiency", "mean_norm")
     ncols = 2 if norms else 1
     fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4), squeeze=False)
     ax_i = axes[0, 0]

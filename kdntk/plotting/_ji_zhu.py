@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from kdntk.plotting._inefficiency import plot_inefficiency
+from kdntk.plotting._inputs import result, same_length, series
+from kdntk.plotting._inputs import result as need
 
 __all__ = [
     "plot_effective_logits_fig1",
@@ -43,6 +45,9 @@ def plot_effective_logits_fig1(by_soft_ratio, by_temperature, *, title: str | No
       by_temperature: the right panel's curves.
       title: figure title.
     """
+    for name, curves in (("by_soft_ratio", by_soft_ratio), ("by_temperature", by_temperature)):
+        result(curves, name, "a kdntk.ji_zhu.EffectiveLogitCurves", "z_t", "soft_ratio", "temperature",
+               "correct", "wrong")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, curves, which in ((axes[0], by_soft_ratio, "rho"), (axes[1], by_temperature, "T")):
         z = np.asarray(curves.z_t)
@@ -62,6 +67,7 @@ def plot_effective_logits_fig1(by_soft_ratio, by_temperature, *, title: str | No
 def plot_transfer_risk(curve, labels: Sequence[str] | None = None, *, title: str | None = None):
     """Ji & Zhu Fig. 2 left: transfer risk R_n against n (log-log, one-standard-error bars), one
     line per (teacher, soft ratio) of a [`kdntk.TransferRiskCurve`][kdntk.TransferRiskCurve] (risk (E, R, S))."""
+    result(curve, "curve", "a kdntk.TransferRiskCurve", "sample_sizes", "risk", "risk_stderr")
     n = np.asarray(curve.sample_sizes)
     risk = np.asarray(curve.risk).reshape(-1, n.size)
     err = np.asarray(curve.risk_stderr).reshape(-1, n.size)
@@ -81,7 +87,15 @@ def plot_teacher_and_student_1d(x, ground_truth, teacher_logits, epochs, z_eff, 
                                 title: str | None = None):
     """Ji & Zhu (2020), Fig. 4 left: along a 1-D slice x (M,): ground-truth class (top), teacher logits by
     stopping epoch (E, M) (middle), effective student logits by soft ratio (R, M) (bottom)."""
-    x = np.asarray(x)
+    x = series(x, "x")
+    gt = series(ground_truth, "ground_truth")
+    zt, ze = series(teacher_logits, "teacher_logits", ndim=2), series(z_eff, "z_eff", ndim=2)
+    same_length(x=x, ground_truth=gt)
+    same_length(teacher_logits=zt, epochs=series(epochs, "epochs"))
+    same_length(z_eff=ze, soft_ratios=series(soft_ratios, "soft_ratios"))
+    for name, z in (("teacher_logits", zt), ("z_eff", ze)):
+        if z.shape[1] != x.shape[0]:
+            raise ValueError(f"{name} must have one value per point of x {x.shape}, got shape {z.shape}.")
     fig, axes = plt.subplots(3, 1, figsize=(6, 7), sharex=True)
     axes[0].plot(x, (np.asarray(ground_truth) > 0).astype(float), color="k")
     axes[0].set_ylabel("ground-truth class")
@@ -100,7 +114,10 @@ def plot_teacher_and_student_1d(x, ground_truth, teacher_logits, epochs, z_eff, 
 def plot_inefficiency_by_epoch(result, epochs, *, title: str | None = None):
     """Ji & Zhu Fig. 4 middle: I(n) per teacher stopping epoch, from
     [`kdntk.ji_zhu.inefficiency_by_epoch`][kdntk.ji_zhu.inefficiency_by_epoch] (teacher axis E = epochs) and the E ``epochs``."""
-    curves = {f"epoch {int(e)}": _teacher(result, i) for i, e in enumerate(np.asarray(epochs))}
+    need(result, "result", "a kdntk.DataInefficiency", "inefficiency", "sample_sizes")
+    epochs = series(epochs, "epochs")
+    same_length(result=np.asarray(result.inefficiency), epochs=epochs)
+    curves = {f"epoch {int(e)}": _teacher(result, i) for i, e in enumerate(epochs)}
     return plot_inefficiency(curves, title=title)
 
 
@@ -115,9 +132,10 @@ def _teacher(result, i):
 def plot_imperfect_distillation(soft_ratios, error, stderr, *, teacher_error: float | None = None,
                                 title: str | None = None):
     """Ji & Zhu (2020), Fig. 5 left: the student's error against the ground truth versus soft ratio rho."""
+    rho, err, se = series(soft_ratios, "soft_ratios"), series(error, "error"), series(stderr, "stderr")
+    same_length(soft_ratios=rho, error=err, stderr=se)
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.errorbar(np.asarray(soft_ratios), np.asarray(error), yerr=np.asarray(stderr), marker="o",
-                capsize=2, label="student")
+    ax.errorbar(rho, err, yerr=se, marker="o", capsize=2, label="student")
     if teacher_error is not None:
         ax.axhline(teacher_error, color="gray", ls="--", label="teacher")
     ax.set_xlabel("soft ratio rho")
@@ -131,6 +149,8 @@ def plot_hard_label_projection(curve, teachers, *, xlabel: str = "teacher stoppi
     """Ji & Zhu (2020), Fig. 5 right: <delta w_h, dw_c> (one-standard-error bars) against the teachers'
     stopping epochs or times ``teachers`` (E,), one line per sample size, from a
     [`kdntk.ji_zhu.HardLabelCurve`][kdntk.ji_zhu.HardLabelCurve] ([`kdntk.ji_zhu.hard_label_effect_curve`][kdntk.ji_zhu.hard_label_effect_curve])."""
+    result(curve, "curve", "a kdntk.ji_zhu.HardLabelCurve", "sample_sizes", "projection", "projection_stderr")
+    same_length(curve=np.asarray(curve.projection), teachers=series(teachers, "teachers"))
     fig, ax = plt.subplots(figsize=(5.5, 4))
     p, s = np.asarray(curve.projection), np.asarray(curve.projection_stderr)
     for j, n in enumerate(np.asarray(curve.sample_sizes)):
@@ -148,6 +168,7 @@ def plot_teacher_boundary(grid, *, title: str | None = None):
     """Ji & Zhu (2020), supplement Fig. S3: decision boundary (left) and logits (right) of a 2-D
     teacher, from a [`kdntk.tasks.LogitGrid`][kdntk.tasks.LogitGrid]
     ([`kdntk.tasks.logit_grid`][kdntk.tasks.logit_grid])."""
+    result(grid, "grid", "a kdntk.tasks.LogitGrid", "axis", "logits")
     g, z = np.asarray(grid.axis), np.asarray(grid.logits)
     xx, yy = np.meshgrid(g, g)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -163,6 +184,7 @@ def plot_zero_function(comparison, *, title: str | None = None):
     """Ji & Zhu (2020), supplement Fig. S6 analogue: E||dw_n||^2 of the task and E||dw_z,n||^2 of the zero function against
     n (log-log, unnormalized), from a [`kdntk.ji_zhu.ZeroFunctionComparison`][kdntk.ji_zhu.ZeroFunctionComparison] (its first
     teacher)."""
+    result(comparison, "comparison", "a kdntk.ji_zhu.ZeroFunctionComparison", "sample_sizes", "task_sq", "zero_sq")
     n = np.asarray(comparison.sample_sizes)
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.plot(n, np.asarray(comparison.task_sq[0]).mean(0), marker="o", label="task")

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from kdntk._src.checks import check_array
+from kdntk._src.checks import check_array, check_flag, check_integer, check_range
 from kdntk._src.pytrees import dataclass_pytree
 
 __all__ = ["Dataset", "digits", "breast_cancer", "WithoutReplacement", "without_replacement",
@@ -66,6 +66,7 @@ def digits(*, images: bool = True) -> Dataset:
       >>> d.inputs.shape, d.num_classes, round(float(d.inputs.std()), 6)
       ((1797, 8, 8, 1), 10, 1.0)
     """
+    check_flag(images, "images")
     raw = _load("digits")
     x = np.asarray(raw.data, np.float64)
     x = (x - x.mean()) / x.std()
@@ -90,8 +91,24 @@ def breast_cancer() -> Dataset:
 
 
 def _pool(data, name):
-    x = data.inputs if isinstance(data, Dataset) else data
-    return np.asarray(check_array(x, name, min_ndim=2))
+    if isinstance(data, Dataset):
+        return _check_dataset(data, name)[0]
+    return np.asarray(check_array(data, name, min_ndim=2))
+
+
+def _check_dataset(data, name):
+    """(inputs, labels) of a Dataset built by a user: finite points (P, *features) and P integer
+    classes in [0, num_classes)."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"{name} must be a kdntk.tasks.Dataset, got {type(data).__name__}.")
+    x = np.asarray(check_array(data.inputs, f"{name}.inputs", min_ndim=2))
+    num_classes = check_integer(data.num_classes, f"{name}.num_classes", low=2)
+    y = np.asarray(data.labels)
+    if y.shape != x.shape[:1] or not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
+        raise ValueError(f"{name}.labels must be {x.shape[0]} integer classes, one per input, got shape "
+                         f"{y.shape} and dtype {y.dtype}.")
+    check_range(y, f"{name}.labels", low=0, high=num_classes - 1)
+    return x, y.astype(np.int64)
 
 
 @dataclass_pytree(["pool"])
@@ -175,14 +192,17 @@ def dataset_labels(data: Dataset, *, one_hot: bool = False, classes=None) -> Dat
       >>> labels(x).tolist() == d.labels[nearest].tolist()
       True
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a kdntk.tasks.Dataset, got {type(data).__name__}.")
-    values = np.asarray(data.labels)
+    inputs, values = _check_dataset(data, "data")
+    check_flag(one_hot, "one_hot")
     if classes is not None:
-        values = np.isin(values, np.asarray(classes)).astype(np.int64)
+        chosen = np.asarray(classes)
+        if chosen.ndim != 1 or chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
+            raise ValueError(f"classes must be a non-empty sequence of class indices, got {classes!r}.")
+        check_range(chosen, "classes", low=0, high=data.num_classes - 1)
+        values = np.isin(values, chosen).astype(np.int64)
     if one_hot:
         values = np.eye(data.num_classes if classes is None else 2)[values]
-    pool = jnp.asarray(data.inputs)
+    pool = jnp.asarray(inputs)
     hashes = np.stack([np.asarray(h) for h in _row_hashes(pool)])
     if len({(int(a), int(b)) for a, b in hashes.T}) < hashes.shape[1]:
         raise ValueError("the data set has rows that coincide in float32 (duplicate points): their "
