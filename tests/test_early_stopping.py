@@ -58,6 +58,7 @@ def test_earlier_stopped_flow_teacher_has_lower_inefficiency_slope():
     assert diff.mean() > 5 * diff.std(ddof=1) / np.sqrt(diff.size), (np.mean(slopes, 1), diff.mean())
 
 
+@pytest.mark.slow   # a reproduction (3 trained teachers x 40 trials); docs/early_stopping.md
 def test_earlier_stopped_trained_teacher_has_lower_inefficiency_slope():
     """Fig. 4 middle with trained teachers (kdntk.teachers.train_teacher, L = 3, m = 32, batch 128,
     lr 1e-2) on a 4-mode mixture, stopped at epochs 16 and 512; student mlp(3), rho = 1, init zero,
@@ -94,6 +95,7 @@ SHARDED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow   # sharding runs in the default suite over 2 processes x 2 devices (test_multihost.py)
 def test_teacher_sweeps_sharded_over_4_devices_match_one_device():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
     proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True, env=env,
@@ -120,3 +122,56 @@ def test_inefficiency_by_epoch_has_a_soft_ratio_axis_and_rejects_a_single_teache
         np.testing.assert_allclose(grid.norms[:, r], one.norms[:, 0], rtol=1e-12)
     with pytest.raises(TypeError, match="snapshots"):
         kdntk.ji_zhu.inefficiency_by_epoch(snaps.teacher(0), net, [2], key=jax.random.key(0))
+
+
+def _tiny_fig4_config():
+    small = dataclasses.replace(kdntk.teachers.CPU, depth=2, width=8, batch_size=32, num_epochs=16,
+                                learning_rate=1e-2)
+    return kdntk.ji_zhu.EarlyStoppingConfig(oracle=small, teacher=small, stop_epochs=(2, 8, 16), student_depth=2,
+                                            sample_sizes=(4, 8, 12), num_test=200)
+
+
+def test_early_stopping_experiment_equals_its_steps_and_paired_slopes():
+    """The Fig. 4 pipeline (tiny sizes) against the public calls it is made of (mixture -> oracle
+    -> teacher snapshots -> inefficiency_by_epoch), and its slopes and paired steps against the
+    per-trial formulas computed here with numpy (delta method over the shared trials)."""
+    cfg = _tiny_fig4_config()
+    key = jax.random.key(7)
+    res = kdntk.ji_zhu.early_stopping_experiment(cfg, key=key, num_seeds=2, num_trials=4, trial_batch=4)
+    _, rest = jax.random.split(key)
+    k_gt, k_oracle, k_teacher, k_sweep = jax.random.split(jax.random.fold_in(rest, 1), 4)
+    truth = kdntk.tasks.gaussian_mixture(k_gt, cfg.num_modes)
+    oracle = kdntk.teachers.train_teacher(truth, k_oracle, config=cfg.oracle, stop_epochs=[16]).teacher(0)
+    snaps = kdntk.teachers.train_teacher(oracle, k_teacher, config=cfg.teacher, stop_epochs=[2, 8, 16])
+    ref = kdntk.ji_zhu.inefficiency_by_epoch(snaps, kdntk.mlp(2), [4, 8, 12], key=k_sweep, num_trials=4,
+                                             init="prior", window=1.0, trial_batch=4)
+    norms = np.asarray(ref.norms[:, 0])                          # (E, K, S)
+    np.testing.assert_allclose(np.asarray(res.norms[1]), norms, rtol=1e-10)
+    a, b = norms[..., 1], norms[..., 2]                          # n = 8 and 12
+    c = 1 / np.log(12 / 8)
+    np.testing.assert_allclose(np.asarray(res.slope[1, :, 1]), c * np.log(b.mean(1) / a.mean(1)), rtol=1e-10)
+    u = c * (b / b.mean(1, keepdims=True) - a / a.mean(1, keepdims=True))      # (E, K)
+    np.testing.assert_allclose(np.asarray(res.slope_stderr[1, :, 1]), u.std(1, ddof=1) / 2, rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(res.step_stderr[1, :, 1]), np.diff(u, axis=0).std(1, ddof=1) / 2,
+                               rtol=1e-10)
+    z = res.z_scores(2, 16)
+    np.testing.assert_allclose(z[1, 1], (res.slope[1, 2, 1] - res.slope[1, 0, 1])
+                               / ((u[2] - u[0]).std(ddof=1) / 2), rtol=1e-10)
+    assert res.to_dict()["slope"].shape == (2 * 3 * 2,)
+    with pytest.raises(ValueError, match="stop_epochs"):
+        dataclasses.replace(cfg, stop_epochs=(8, 4))
+
+
+@pytest.mark.slow
+def test_fig4_pipeline_earlier_stopping_lowers_the_slope_in_every_seed():
+    """Ji & Zhu Fig. 4 middle in the paper's pipeline (FIG4_CPU: oracle and teacher L = 5, m = 64,
+    teacher lr 1e-2, r = 0.3, student L = 5, init prior), mixture seeds 0-2, epochs 16 and 256,
+    40 paired trials: the slope of ln E||dw_n|| between n = 64 and 256 is larger for the later
+    epoch in every seed, beyond 5 SE. Measured with 100 trials (key 4, 5 seeds;
+    docs/early_stopping.md): +29.9, +18.2, +14.2, +13.9, +16.6 SE."""
+    cfg = dataclasses.replace(kdntk.ji_zhu.FIG4_CPU, stop_epochs=(16, 256), sample_sizes=(64, 256),
+                              teacher=dataclasses.replace(kdntk.ji_zhu.FIG4_CPU.teacher, num_epochs=256),
+                              num_test=500)
+    res = kdntk.ji_zhu.early_stopping_experiment(cfg, key=jax.random.key(4), num_seeds=3, num_trials=40)
+    z = res.z_scores(16, 256)[:, 0]
+    assert np.all(z > 5), z

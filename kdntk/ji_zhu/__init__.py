@@ -6,12 +6,24 @@ The core (``kdntk``) holds what this paper defines for every student: the effect
 inefficiency (Definition 1, [`kdntk.data_inefficiency`][kdntk.data_inefficiency]) and transfer-risk curves (Sec. 3,
 [`kdntk.transfer_risk_curve`][kdntk.transfer_risk_curve]). This namespace holds the paper's own analyses: the NTK
 transfer-risk bound (Thm 1, Eq. 6-9), the label-smoothing view (Sec. 4.2), early stopping
-(Fig. 4 middle), the zero function (supplement S5) and the imperfect teacher (Thm 2, Fig. 5).
+(Fig. 4 middle), the zero function (supplement S5) and the imperfect teacher (Thm 2, Fig. 5), and
+the Fig. 4 and Fig. 5 experiments in the paper's own pipeline (oracle network, teacher trained on
+its labels, several seeds; configurations FIG4_PAPER / FIG4_CPU and FIG5_PAPER / FIG5_CPU).
 """
 
 from kdntk.ji_zhu._effective_curves import EffectiveLogitCurves as EffectiveLogitCurves
 from kdntk.ji_zhu._effective_curves import effective_logit_curves as effective_logit_curves
 from kdntk.ji_zhu._early_stopping import inefficiency_by_epoch as inefficiency_by_epoch
+from kdntk.ji_zhu._early_stopping_experiment import FIG4_CPU as FIG4_CPU
+from kdntk.ji_zhu._early_stopping_experiment import FIG4_PAPER as FIG4_PAPER
+from kdntk.ji_zhu._early_stopping_experiment import EarlyStoppingConfig as EarlyStoppingConfig
+from kdntk.ji_zhu._early_stopping_experiment import EarlyStoppingExperiment as EarlyStoppingExperiment
+from kdntk.ji_zhu._early_stopping_experiment import early_stopping_experiment as early_stopping_experiment
+from kdntk.ji_zhu._hard_label_experiment import FIG5_CPU as FIG5_CPU
+from kdntk.ji_zhu._hard_label_experiment import FIG5_PAPER as FIG5_PAPER
+from kdntk.ji_zhu._hard_label_experiment import HardLabelConfig as HardLabelConfig
+from kdntk.ji_zhu._hard_label_experiment import HardLabelExperiment as HardLabelExperiment
+from kdntk.ji_zhu._hard_label_experiment import hard_label_experiment as hard_label_experiment
 from kdntk.ji_zhu._imperfect import HardLabelCurve as HardLabelCurve
 from kdntk.ji_zhu._imperfect import HardLabelEffect as HardLabelEffect
 from kdntk.ji_zhu._imperfect import hard_label_effect as hard_label_effect
@@ -31,9 +43,21 @@ from kdntk.ji_zhu._risk_bound import oracle_norm_estimate as oracle_norm_estimat
 from kdntk.ji_zhu._risk_bound import vacuous_threshold as vacuous_threshold
 from kdntk.ji_zhu._zero_function import ZeroFunctionComparison as ZeroFunctionComparison
 from kdntk.ji_zhu._zero_function import zero_function_comparison as zero_function_comparison
+from kdntk.ji_zhu._zero_function import ZeroFunctionFlow as ZeroFunctionFlow
+from kdntk.ji_zhu._zero_function import zero_function_flow as zero_function_flow
 
 __all__ = [
     "cutoff_error",
+    "early_stopping_experiment",
+    "EarlyStoppingConfig",
+    "EarlyStoppingExperiment",
+    "FIG4_CPU",
+    "FIG4_PAPER",
+    "FIG5_CPU",
+    "FIG5_PAPER",
+    "hard_label_experiment",
+    "HardLabelConfig",
+    "HardLabelExperiment",
     "cutoff_logits",
     "effective_logit_curves",
     "EffectiveLogitCurves",
@@ -55,4 +79,6 @@ __all__ = [
     "vacuous_threshold",
     "zero_function_comparison",
     "ZeroFunctionComparison",
+    "zero_function_flow",
+    "ZeroFunctionFlow",
 ]

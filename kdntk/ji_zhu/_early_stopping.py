@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from kdntk._src import engine
 from kdntk._src.inefficiency import DataInefficiency, data_inefficiency
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS
+from kdntk._src.montecarlo import WINDOW
 from kdntk._src.networks import Network
 from kdntk.teachers._trained import TeacherSnapshots
 
@@ -32,6 +33,7 @@ def inefficiency_by_epoch(
     soft_ratio=1.0,
     temperature=1.0,
     init: str = "network",
+    window: float = WINDOW,
     inputs: Any = None,
     input_dim: int = 2,
     input_std: float = engine.INPUT_STD,
@@ -56,6 +58,8 @@ def inefficiency_by_epoch(
       soft_ratio: rho in [0, 1], scalar or 1-D (axis R).
       temperature: T > 0, scalar or 1-D.
       init: the student's initial function, "network", "prior" or "zero".
+      window: w of the windowed slope ([`kdntk.data_inefficiency`][kdntk.data_inefficiency]); 1 draws only the
+        max(n) + 1 points Definition 1 needs.
 
     Returns:
       A [`kdntk.DataInefficiency`][kdntk.DataInefficiency] with E = len(snapshots): entry [e] belongs to
@@ -77,4 +81,4 @@ def inefficiency_by_epoch(
     if not isinstance(snapshots, TeacherSnapshots):
         raise TypeError(f"snapshots must be kdntk.teachers.TeacherSnapshots, got {type(snapshots).__name__}.")
     return data_inefficiency(snapshots, net, sample_sizes, soft_ratio=soft_ratio, temperature=temperature, init=init,
-                             **engine.arguments_of(locals()))
+                             window=window, **engine.arguments_of(locals()))

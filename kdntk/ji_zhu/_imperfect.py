@@ -24,6 +24,8 @@ that one factorization; all teachers of a trial share its inputs (common random 
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -38,6 +40,7 @@ from kdntk._src.checks import (
     broadcast_named,
     check_array,
     check_broadcast,
+    check_choice,
     check_distillation_args,
     check_range,
     check_rhs,
@@ -46,11 +49,13 @@ from kdntk._src.checks import (
 from kdntk._src.effective import correction, effective_logits
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
 from kdntk._src.kernels import blocked_kernel
-from kdntk._src.memory import DEFAULT_BLOCK_ROWS, depth_width, kernel_bytes
+from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows, kernel_bytes, pair_workspace
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result
 from kdntk._src.conditioning import diagnose, report
 from kdntk._src.solve import cholesky_factor, theta_cosine
+from kdntk._src.multiclass import softmax_correction
+from kdntk._src.student import INITS, initial_logits
 
 __all__ = ["HardLabelEffect", "hard_label_effect", "hard_label_effect_path", "student_oracle_cosine",
            "HardLabelCurve", "hard_label_effect_curve"]
@@ -76,8 +81,13 @@ class HardLabelEffect(NamedTuple):
     cosine: Float[Array, "..."]
 
 
-@jax.jit
-def _effect_path(L, dz_g, dz_t, dz_h):
+@functools.partial(jax.jit, static_argnames="classes")
+def _effect_path(L, dz_g, dz_t, dz_h, classes=False):
+    """Theorem 2's terms for every prefix; with ``classes``, dz arrays (..., N, C) whose
+    Theta-inner products sum over the C classes (the student's NTK is Theta (x) I_C)."""
+    if classes:
+        dz_g, dz_t, dz_h = (jnp.swapaxes(v, -1, -2) for v in (dz_g, dz_t, dz_h))   # (..., C, N)
+
     def c(v):  # L^-1 v for v (..., N): prefix-consistent
         flat = v.reshape(-1, v.shape[-1])
         return jnp.moveaxis(jsl.solve_triangular(L, flat.T, lower=True), -1, 0).reshape(v.shape)
@@ -85,7 +95,8 @@ def _effect_path(L, dz_g, dz_t, dz_h):
     cg, ct, ch = jnp.broadcast_arrays(c(dz_g), c(dz_t), c(dz_h))
 
     def inner(a, b):
-        return jnp.cumsum(a * b, axis=-1)
+        out = jnp.cumsum(a * b, axis=-1)
+        return out.sum(axis=-2) if classes else out
 
     g_h, g_t, t_t, t_h, g_g = inner(cg, ch), inner(cg, ct), inner(ct, ct), inner(ct, ch), inner(cg, cg)
     projection = g_h - g_t * t_h / t_t
@@ -204,24 +215,46 @@ class HardLabelCurve(Result):
 
 
 def _evaluate(x, teachers, oracle):
-    """Teacher logits (E, N) and oracle logits (N,) on one trial's inputs (callable contract)."""
-    return (callables.call(teachers, x, "teachers").reshape(-1, x.shape[0]),
-            callables.call(oracle, x, "oracle"))
+    """Teacher logits (E, N) and oracle logits (N,) on one trial's inputs (callable contract), or
+    (E, N, C) and (N, C) for C classes."""
+    z_t = callables.call(teachers, x, "teachers", classes=True)
+    z_g = callables.call(oracle, x, "oracle", classes=True)
+    classes = z_t.shape[-1:] if z_t.ndim == len(callables.stack_shape(teachers)) + 2 else ()
+    return z_t.reshape((-1, x.shape[0]) + classes), z_g
 
 
 def _check_evaluated(evaluated):
-    callables.check_values(evaluated[0], "teachers")
-    callables.check_values(evaluated[1], "oracle")
-
-
-def _trial(x, key, evaluated, net, sizes, temperature, block):
-    """(2, E, S): projection and derivative of one trial (z0 = 0: the bias-free student), and
-    the diagnosis of its kernel."""
     z_t, z_g = evaluated
-    theta = blocked_kernel(net, x, x, "ntk", block)
+    callables.check_values(z_t, "teachers")
+    callables.check_values(z_g, "oracle")
+    if z_t.shape[2:] != z_g.shape[1:]:
+        raise ValueError(f"teachers and oracle must give the same number of logits per input, got "
+                         f"{z_t.shape[2:] or (1,)} and {z_g.shape[1:] or (1,)}: both one logit (binary) or "
+                         "both C logits (softmax distillation).")
+
+
+def _trial(x, key, evaluated, net, sizes, temperature, init, block):
+    """(2, E, S): projection and derivative of one trial (initial logits z0 from ``init``; "zero":
+    the bias-free student), and the diagnosis of its kernel. C classes: the targets are centred
+    on z0's class means (the student never moves along the all-ones direction), y_g is the
+    oracle's top class and the correction is the softmax one."""
+    z_t, z_g = evaluated
+    classes = z_g.ndim == 2
+    if init == "prior":   # one kernel pass gives the NNGP of the prior z0 and the NTK
+        nngp, theta = blocked_kernel(net, x, x, ("nngp", "ntk"), block)
+    else:
+        nngp, theta = None, blocked_kernel(net, x, x, "ntk", block)
+    z0 = initial_logits(net, x, key, init, nngp, classes=z_g.shape[-1] if classes else None)
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
-    y_g = (z_g > 0).astype(x.dtype)
-    eff = _effect_path(L, z_g, z_t, correction(*broadcast_named(z_t=z_t, y_g=y_g, T=temperature)))
+    if classes:
+        center = lambda z: z - jnp.mean(z, axis=-1, keepdims=True)   # noqa: E731
+        y_g = jax.nn.one_hot(jnp.argmax(z_g, axis=-1), z_g.shape[-1], dtype=x.dtype)
+        dz_h = softmax_correction(z_t, jnp.broadcast_to(y_g, z_t.shape), jnp.broadcast_to(temperature, z_t.shape[:-1]))
+        eff = _effect_path(L, center(z_g) - center(z0), center(z_t) - center(z0)[None], dz_h, classes=True)
+    else:
+        y_g = (z_g > 0).astype(x.dtype)
+        eff = _effect_path(L, z_g - z0, z_t - z0[None, :],
+                           correction(*broadcast_named(z_t=z_t, y_g=y_g, T=temperature)))
     return (jnp.stack([eff.projection[:, sizes - 1], eff.derivative[:, sizes - 1]]),
             diagnose(theta, L, check_symmetry=False))
 
@@ -240,6 +273,7 @@ def hard_label_effect_curve(
     key: Array,
     num_trials: int = 20,
     temperature: float = 1.0,
+    init: str = "zero",
     inputs: Any = None,
     input_dim: int = 2,
     input_std: float = engine.INPUT_STD,
@@ -253,22 +287,34 @@ def hard_label_effect_curve(
     """Ji & Zhu 2020, Fig. 5 right: <delta w_h, dw_c> and Eq. 12 against teacher and sample size.
 
     Each trial draws N = max(sample_sizes) inputs (the engine's key schedule), factors the
-    student's NTK Theta(x, x) once, and evaluates Theorem 2 ([`hard_label_effect_path`][kdntk.ji_zhu.hard_label_effect_path],
-    z0 = 0: the bias-free student of Sec. 3) for all E teachers and all nested n from that
-    factorization. The oracle's hard labels 1{z_g > 0} are the ground truth y_g.
+    student's NTK Theta(x, x) once, and evaluates Theorem 2 ([`hard_label_effect_path`][kdntk.ji_zhu.hard_label_effect_path])
+    for all E teachers and all nested n from that factorization, with dz_g = z_g - z0 and
+    dz_t = z_t - z0 for the student's initial logits z0 (``init``: "zero", the bias-free student of
+    Sec. 3, by default; "prior" or "network" keep a random initial function, as the paper's
+    networks do). The oracle's hard labels 1{z_g > 0} are the ground truth y_g.
+
+    C classes (softmax distillation): teachers returning (n, C) logits and an oracle returning
+    (n, C) logits. The student's NTK is Theta (x) I_C, so every Theta-inner product of Eq. 12
+    sums over classes from the same factorization; dz_g and dz_t are the centred logits minus
+    z0's centred logits (the class mean never moves), y_g is the oracle's top class and delta z_h
+    the softmax correction T^2 [v / p - mean_c(v / p)], v = y_g - softmax(z_t), p =
+    softmax(z_t / T) (the derivative of the softmax effective logits in 1 - rho at rho = 1). With
+    C = 2 and logits (z, 0) this is the binary curve.
 
     Engine arguments (``key`` ... ``block_rows``): the same in every sweep (docs/engine.md).
 
     Args:
       teachers: inputs -> teacher logits, reduction factor included: a teacher stack (a
         [`kdntk.teachers.TeacherSnapshots`][kdntk.teachers.TeacherSnapshots] or a [`kdntk.teachers.FlowTeacher`][kdntk.teachers.FlowTeacher] with
-        1-D stopping times, axis E) or a plain target (E = 1).
-      oracle: inputs -> oracle logits z_g, (n,) or (n, 1).
+        1-D stopping times, axis E) or a plain target (E = 1); (n, C) logits per teacher for C classes.
+      oracle: inputs -> oracle logits z_g, (n,) or (n, 1); (n, C) for C classes.
       net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
       sample_sizes: the n reported (1-D positive integers).
       key: PRNG key, typed or legacy.
       num_trials: K >= 2.
       temperature: T > 0 of the distillation loss.
+      init: the student's initial logits z0: "zero" (default), "prior" (an NNGP sample) or
+        "network" (a finite-width draw of ``net``), from each trial's own key.
 
     Returns:
       [`HardLabelCurve`][kdntk.ji_zhu.HardLabelCurve] with fields of shape (E, S) (and (E, K, S) per trial).
@@ -291,15 +337,19 @@ def hard_label_effect_curve(
     net = as_network(net)
     sizes = check_sample_sizes(sample_sizes)
     check_range(temperature, "temperature", low=0.0, low_open=True)
+    check_choice(init, "init", INITS)
     n = int(sizes.max())
     with sweep.precision():
-        block = min(sweep.block_rows, n)
-        depth, _ = depth_width(net)
+        features = engine.feature_shape(sweep, n)
+        get, kernels = (("nngp", "ntk"), 2) if init == "prior" else ("ntk", 1)
+        block = fit_block_rows(net, n, n, features, sweep.dtype, sweep.block_rows,
+                               num_kernels=kernels, get=get)
         trials = engine.run(
             sweep, _trial, num_points=n, name="hard_label_effect_curve",
             evaluate=_evaluate, evaluate_args=(teachers, oracle), check_evaluated=_check_evaluated,
-            args=(net, jnp.asarray(sizes), jnp.asarray(temperature, sweep.dtype), block),
-            trial_bytes=kernel_bytes(n, n, dtype=sweep.dtype, block_rows=block, depth=depth)
+            args=(net, jnp.asarray(sizes), jnp.asarray(temperature, sweep.dtype), init, block),
+            trial_bytes=kernel_bytes(n, n, dtype=sweep.dtype, block_rows=block, num_kernels=kernels,
+                                     per_pair=pair_workspace(net, features, sweep.dtype, get))
             + sweep.dtype.itemsize * 8 * callables_size(teachers) * n,
             failure=_failure, diagnosed=True)
         out = np.moveaxis(trials.outputs, 0, 2)               # (2, E, K, S)

@@ -23,7 +23,11 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from kdntk._src import callables, engine
-from kdntk._src.checks import check_choice
+from kdntk._src.checks import as_key, check_choice, check_inputs, check_range
+from kdntk._src.gradient_flow import check_times, kernel_eigh
+from kdntk._src.kernels import ntk
+from kdntk._src.networks import as_network
+from kdntk._src.student import initial_logits
 from kdntk._src.inefficiency import data_inefficiency
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS
 from kdntk._src.montecarlo import log_mean_ratio
@@ -31,7 +35,7 @@ from kdntk._src.results import Result, result
 from kdntk._src.networks import Network
 from kdntk._src.pytrees import dataclass_pytree
 
-__all__ = ["ZeroFunctionComparison", "zero_function_comparison"]
+__all__ = ["ZeroFunctionComparison", "zero_function_comparison", "ZeroFunctionFlow", "zero_function_flow"]
 
 
 @dataclass_pytree(["target"])
@@ -136,3 +140,92 @@ def zero_function_comparison(
         return ZeroFunctionComparison(sample_sizes=res.sample_sizes, task_sq=task_sq,
                                       zero_sq=zero_sq, log_ratio=ratio.value,
                                       log_ratio_stderr=ratio.stderr)
+
+
+@result
+class ZeroFunctionFlow(Result):
+    """Result of [`zero_function_flow`][kdntk.ji_zhu.zero_function_flow]: weight changes along training time.
+
+    Attributes:
+      times: the training times t, shape (T,).
+      task_norm: ||dw(t)|| of the student fitting the task, shape (T,).
+      zero_norm: ||dw_z(t)|| of the student fitting the zero function, shape (T,).
+    """
+
+    times: Float[Array, " T"]
+    task_norm: Float[Array, " T"]
+    zero_norm: Float[Array, " T"]
+
+    TABLE = ("task_norm", "zero_norm")
+
+    def coordinates(self):
+        return {"time": np.asarray(self.times)}
+
+
+def zero_function_flow(
+    target: Callable[[Array], Array],
+    net: Network,
+    x: Float[Array, "n d"],
+    times,
+    *,
+    key: Array,
+    init: str = "prior",
+    reduction: float = 1.0,
+) -> ZeroFunctionFlow:
+    """Ji & Zhu (2020), supplement Fig. S6: ||dw(t)|| along training, for the task and for the zero function.
+
+    The linearized student trained by gradient flow on the squared loss of its logits at the n
+    inputs ``x`` (time t, learning rate folded in), from its initial logits z0, has
+    f_t(X) - z0 = (I - exp(-t Theta)) dz with dz = r target(X) - z0 (the task) or dz = -z0 (the
+    zero function), and its weight change stays in span phi(X), so with Theta = V diag(lambda) V^T
+
+        ||dw(t)||^2 = sum_k (1 - exp(-t lambda_k))^2 (v_k^T dz)^2 / lambda_k,
+
+    which tends to dz^T Theta^-1 dz (the converged norms of
+    [`zero_function_comparison`][kdntk.ji_zhu.zero_function_comparison]) as t -> inf. Fig. S6 trains the
+    linearized network with SGD on the distillation loss; the squared loss gives the same fixed
+    point at rho = 1 and the same per-eigendirection ordering of convergence speeds, in closed form.
+
+    Args:
+      target: teacher logits, inputs (n, d) -> (n,) or (n, 1).
+      net: the student network (a [`kdntk.Network`][kdntk.Network] or a stax triple).
+      x: the training inputs, (n, d).
+      times: training times t >= 0 (inf allowed), scalar or 1-D.
+      key: PRNG key of the initial logits.
+      init: "prior" (NNGP sample) or "network" (finite draw of ``net``).
+      reduction: the reduction factor r on the teacher's logits.
+
+    Returns:
+      [`ZeroFunctionFlow`][kdntk.ji_zhu.ZeroFunctionFlow].
+
+    Example:
+      >>> import jax, jax.numpy as jnp, kdntk
+      >>> gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
+      >>> x = kdntk.tasks.sample_inputs(jax.random.key(1), 16)
+      >>> flow = kdntk.ji_zhu.zero_function_flow(gt, kdntk.mlp(2), x, jnp.array([0.0, 1.0, jnp.inf]),
+      ...                                        key=jax.random.key(2))
+      >>> float(flow.task_norm[0]), flow.zero_norm.shape
+      (0.0, (3,))
+    """
+    check_choice(init, "init", ("prior", "network"))   # "zero" has no zero-function change
+    check_range(reduction, "reduction", low=0.0, low_open=True, finite=True)
+    net = as_network(net)
+    x = check_inputs(x, "x")
+    t = check_times(times, "times", dtype=x.dtype)
+    z0 = initial_logits(net, x, as_key(key), init)
+    z_t = reduction * callables.call(target, x, "target")
+    callables.check_values(z_t, "target")
+    lam, V = kernel_eigh(ntk(net, x))
+    task, zero = _flow_norms(lam, V, jnp.stack([z_t - z0, -z0]), jnp.atleast_1d(t))
+    shape = jnp.shape(t)
+    return ZeroFunctionFlow(times=t, task_norm=task.reshape(shape), zero_norm=zero.reshape(shape))
+
+
+@jax.jit
+def _flow_norms(lam, V, dz, t):
+    """||dw(t)|| for the rows of dz (2, n) at times t (T,): (2, T)."""
+    alpha = -jnp.expm1(-t[:, None] * lam[None, :])                          # (T, n)
+    pos = lam > 0
+    gain = jnp.where(pos[None, :], alpha**2 / jnp.where(pos, lam, 1.0)[None, :], 0.0)
+    proj = (dz @ V) ** 2                                                     # (2, n)
+    return jnp.sqrt(proj @ gain.T)                                           # (2, T)
