@@ -65,6 +65,15 @@ def summary(rows) -> list[str]:
             out.append(f"- {k['method']} on {k['N']:,} samples ({k['note']}): {_ratio(gd, k):.1f}x faster than "
                        f"GD with the best fixed step to 1e-9 (target >= 30x); max rel. error {k['rel_error']:.1e} "
                        f"vs GD's {gd['rel_error']:.1e}.")
+    for n in sorted({r["N"] for r in rows if r["benchmark"] == "conv"}):
+        out.append(f"- kdntk.ntk of a small CNN on {n} 8x8 digits: "
+                   f"{_ratio(_pick(rows, 'conv', 'kdntk.ntk', n), _pick(rows, 'conv', 'nt.kernel_fn', n)):.2f}x "
+                   "the time of neural-tangents' whole-matrix kernel_fn.")
+    one_class = _pick(rows, "classes", "1 class")
+    if one_class:
+        many = next(r for r in rows if r["benchmark"] == "classes" and r is not one_class)
+        out.append(f"- data_inefficiency at N = {one_class['N']}: {many['method']} cost {_ratio(many, one_class):.2f}x "
+                   f"one class (target <= 1.3x at N = 2048); norms {many['rel_error']:.1e} from scipy.")
     one = _pick(rows, "rhs", "1 rho")
     if one:
         out.append(f"- data_inefficiency at N = {one['N']}, {one['trials']} trials: 8 rho x 4 epochs (32 rhs) cost "
@@ -74,6 +83,12 @@ def summary(rows) -> list[str]:
     if pipe:
         out.append(f"- data_inefficiency time ~ N^{pipe[0]['loglog_slope']:.2f} over N = "
                    f"{pipe[0]['N']}..{pipe[-1]['N']} (log-log slope).")
+    val_ns = sorted({r["N"] for r in rows if r["benchmark"] == "validation"})
+    if val_ns:
+        n = val_ns[-1]
+        parts = [f"{r['method'].split(' (')[0]} {r['note'].split(' ', 1)[1]}" for r in rows
+                 if r["benchmark"] == "validation" and r["N"] == n and r["method"].endswith("(checked)")]
+        out.append(f"- input validation, N = {n}, checked minus unchecked program: " + "; ".join(parts) + ".")
     return out
 
 

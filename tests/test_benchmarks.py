@@ -19,7 +19,8 @@ import run as bench_run  # noqa: E402
 
 
 TINY = ["--quick", "--sizes", "12", "--points", "300", "--trials", "2", "--repeats", "1",
-        "--gd-steps", "3", "--num-check", "100", "--num-prefix", "4", "--softmax-points", "300"]
+        "--gd-steps", "3", "--num-check", "100", "--num-prefix", "4", "--softmax-points", "300",
+        "--conv-sizes", "6", "--classes-n", "12"]
 
 
 def _main(out, *extra):
@@ -40,22 +41,24 @@ def test_benchmark_suite_writes_table_and_plots(results):
     for name in ("results.csv", "results.md", "environment.json", "kernel.png", "solve.png",
                  "pipeline.png", "precision.png", "effective.png"):
         assert (out / name).stat().st_size > 0, name
-    assert {r["benchmark"] for r in rows} == {"kernel", "solve", "effective", "softmax", "pipeline",
-                                              "precision"}
+    assert {r["benchmark"] for r in rows} == {"kernel", "conv", "solve", "effective", "softmax", "classes",
+                                              "pipeline", "precision", "validation"}
     assert "## Summary" in (out / "results.md").read_text()
 
 
 def test_benchmark_answers_match_separate_solves_bisection_and_loop(results):
     _, rows = results
     for r in rows:
-        if r["benchmark"] == "kernel":
+        if r["benchmark"] in ("kernel", "conv"):
             assert float(r["rel_error"]) < 1e-6, r
-        if r["benchmark"] in ("solve", "effective", "softmax"):
+        if r["benchmark"] in ("solve", "effective", "softmax", "classes"):
             assert float(r["rel_error"]) < 1e-9, r
         if r["benchmark"] == "rhs":
             assert float(r["abs_error"]) < 1e-9, r
         if r["benchmark"] == "precision" and r["method"] == "float32":
             assert float(r["rel_error"]) < 1e-2, r
+        if r["benchmark"] == "validation":   # the checks change no number
+            assert float(r["rel_error"]) == 0, r
 
 
 def test_benchmark_cli_rejects_unknown_benchmark(tmp_path):

@@ -111,3 +111,45 @@ def test_multiclass_transfer_risk_counts_top1_disagreements():
             assert res.trial_risk[0, 0, t, j] == pytest.approx(np.mean(z_s.argmax(-1) != z_t[6:].argmax(-1)))
             truth_cls = np.asarray(truth(jnp.asarray(x[6:]))).argmax(-1)
             assert res.trial_error[0, 0, t, j] == pytest.approx(np.mean(z_s.argmax(-1) != truth_cls))
+
+
+def oracle3(x):
+    return 2.0 * jnp.tanh(x @ W[:, 1:] / 5.0)
+
+
+def test_hard_label_curve_with_two_classes_z_and_0_is_the_binary_curve():
+    """Softmax over (z, 0): the centred dz are (dz, -dz) / 2, so every Theta-inner product of
+    Theorem 2 is half the binary one: the projection halves and the derivative (a ratio) is equal."""
+    two = lambda f: (lambda x: jnp.stack([f(x), jnp.zeros(x.shape[0])], -1))   # noqa: E731
+    teacher = lambda x: 0.7 * GM(x) + 0.3   # noqa: E731
+    kw = dict(key=jax.random.key(3), num_trials=3, temperature=2.0)
+    b = kdntk.ji_zhu.hard_label_effect_curve(teacher, GM, kdntk.mlp(2), [3, 6], **kw)
+    m = kdntk.ji_zhu.hard_label_effect_curve(two(teacher), two(GM), kdntk.mlp(2), [3, 6], **kw)
+    np.testing.assert_allclose(m.trial_derivative, b.trial_derivative, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m.trial_projection, b.trial_projection / 2, rtol=1e-9, atol=1e-12)
+
+
+def test_hard_label_curve_with_three_classes_is_the_rho_derivative_of_the_softmax_cosine():
+    """Oracle: cos alpha(dw_s(rho), dw_g) from the public softmax effective logits and scipy solves
+    on the trial's inputs, differentiated in 1 - rho at rho = 1 by a one-sided second-order finite
+    difference (step 1e-4)."""
+    import scipy.linalg
+
+    x = 5.0 * jax.random.normal(jax.random.key(8), (2, 7, 2))
+    res = kdntk.ji_zhu.hard_label_effect_curve(three_class, oracle3, kdntk.mlp(2), [7], key=jax.random.key(0),
+                                               num_trials=2, temperature=2.0, inputs=x)
+    xs = x[0]
+    theta = np.asarray(kdntk.ntk(kdntk.mlp(2), xs, xs))
+    factor = scipy.linalg.cho_factor(theta, lower=True)
+    z_t, z_g = three_class(xs), oracle3(xs)
+    y_g = jax.nn.one_hot(jnp.argmax(z_g, -1), 3, dtype=xs.dtype)
+    dz_g = np.asarray(z_g - z_g.mean(-1, keepdims=True))
+
+    def cosine(rho):
+        dz = np.asarray(kdntk.softmax_effective_logits(z_t, y_g, soft_ratio=rho, temperature=2.0))
+        inner = lambda a, b: np.sum(a * scipy.linalg.cho_solve(factor, b))   # noqa: E731
+        return inner(dz_g, dz) / np.sqrt(inner(dz_g, dz_g) * inner(dz, dz))
+
+    h = 1e-4
+    fd = (-3 * cosine(1.0) + 4 * cosine(1 - h) - cosine(1 - 2 * h)) / (2 * h)
+    np.testing.assert_allclose(res.trial_derivative[0, 0, 0], fd, rtol=1e-5)
