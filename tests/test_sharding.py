@@ -52,6 +52,7 @@ def sharded_run():
     return _run_on_4_devices("one", "four")
 
 
+@pytest.mark.slow   # the default suite shards these sweeps over 2 processes x 2 devices (test_multihost.py)
 def test_data_inefficiency_sharded_over_4_devices_matches_one_device(sharded_run):
     (one, one_ineff), (four, four_ineff) = sharded_run["one"], sharded_run["four"]
     assert one.shape == (1, 2, 6, 2)   # (teacher, soft ratio, trial, n)
