@@ -26,7 +26,7 @@ from kdntk._src.checks import as_key, check_integer
 from kdntk._src.networks import mlp
 from kdntk._src.results import Result, result
 from kdntk.ji_zhu._early_stopping import inefficiency_by_epoch
-from kdntk.ji_zhu._pipeline import check_config, paired_slopes, sign_error
+from kdntk.ji_zhu._pipeline import CPU_ORACLE, check_config, oracle_network, paired_slopes, sign_error
 from kdntk.tasks import gaussian_mixture, sample_inputs
 from kdntk.teachers import PAPER, TeacherConfig, train_teacher
 
@@ -34,8 +34,6 @@ __all__ = ["EarlyStoppingConfig", "FIG4_PAPER", "FIG4_CPU", "EarlyStoppingExperi
            "early_stopping_experiment"]
 
 
-_CPU_ORACLE = TeacherConfig(depth=5, width=64, batch_size=256, learning_rate=5e-4, num_epochs=4096,
-                            reduction=1.0)
 _CPU_TEACHER = TeacherConfig(depth=5, width=64, batch_size=256, learning_rate=1e-2, num_epochs=8192,
                              reduction=0.3)
 
@@ -60,7 +58,7 @@ class EarlyStoppingConfig:
     """
 
     num_modes: int = 4
-    oracle: TeacherConfig = _CPU_ORACLE
+    oracle: TeacherConfig = CPU_ORACLE
     teacher: TeacherConfig = _CPU_TEACHER
     stop_epochs: tuple = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
     student_depth: int = 5
@@ -191,8 +189,7 @@ def early_stopping_experiment(
     for p in range(num_seeds):
         k_gt, k_oracle, k_teacher, k_sweep = jax.random.split(jax.random.fold_in(key, p), 4)
         truth = gaussian_mixture(k_gt, config.num_modes, dim=config.teacher.input_dim)
-        oracle = train_teacher(truth, k_oracle, config=config.oracle,
-                               stop_epochs=[config.oracle.num_epochs]).teacher(0)
+        oracle = oracle_network(truth, k_oracle, config.oracle)
         snaps = train_teacher(oracle, k_teacher, config=config.teacher, stop_epochs=list(config.stop_epochs))
         z_oracle, z_teacher = oracle(x_test), snaps.logits(x_test)
         oracle_err.append(sign_error(truth(x_test), z_oracle))

@@ -24,14 +24,12 @@ from kdntk._src.networks import mlp
 from kdntk._src.results import Result, result
 from kdntk._src.risk import transfer_risk_curve
 from kdntk.ji_zhu._imperfect import hard_label_effect_curve
-from kdntk.ji_zhu._pipeline import Signs, check_config, sign_error
+from kdntk.ji_zhu._pipeline import CPU_ORACLE, Signs, check_config, oracle_network, sign_error
 from kdntk.tasks import gaussian_mixture, sample_inputs
 from kdntk.teachers import PAPER, Teacher, TeacherConfig, train_teacher
 
 __all__ = ["HardLabelConfig", "FIG5_PAPER", "FIG5_CPU", "HardLabelExperiment", "hard_label_experiment"]
 
-_CPU_ORACLE = TeacherConfig(depth=5, width=64, batch_size=256, learning_rate=5e-4, num_epochs=4096,
-                            reduction=1.0)
 _CPU_TEACHER = TeacherConfig(depth=5, width=64, batch_size=256, learning_rate=1e-3, num_epochs=10240,
                              reduction=0.3)
 
@@ -55,7 +53,7 @@ class HardLabelConfig:
     """
 
     num_modes: int = 4
-    oracle: TeacherConfig = _CPU_ORACLE
+    oracle: TeacherConfig = CPU_ORACLE
     teacher: TeacherConfig = _CPU_TEACHER
     stop_epochs: tuple = (16, 64, 256, 512, 1024, 2048, 4096, 6144, 8192, 10240)
     student_depth: int = 3
@@ -179,7 +177,7 @@ def hard_label_experiment(
     sizes = np.asarray(config.sample_sizes)
     x_test = sample_inputs(k_test, config.num_test, dim=config.teacher.input_dim, std=config.teacher.input_std)
     truth = gaussian_mixture(k_gt, config.num_modes, dim=config.teacher.input_dim)
-    oracle = train_teacher(truth, k_oracle, config=config.oracle, stop_epochs=[config.oracle.num_epochs]).teacher(0)
+    oracle = oracle_network(truth, k_oracle, config.oracle)
     oracle = Teacher(oracle.params, jnp.ones_like(oracle.reduction), oracle.net)   # z_g unreduced
     z_oracle = oracle(x_test)
     engine_args = dict(dtype=dtype, trial_batch=trial_batch, devices=devices, progress=progress)

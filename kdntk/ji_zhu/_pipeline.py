@@ -16,9 +16,19 @@ from kdntk._src import callables
 from kdntk._src.checks import check_choice, check_integer
 from kdntk._src.student import INITS
 from kdntk._src.pytrees import dataclass_pytree
-from kdntk.teachers import TeacherConfig
+from kdntk.teachers import TeacherConfig, train_teacher
 
-__all__ = ["Signs", "check_config", "paired_slopes", "sign_error"]
+__all__ = ["CPU_ORACLE", "Signs", "check_config", "oracle_network", "paired_slopes", "sign_error"]
+
+CPU_ORACLE = TeacherConfig(depth=5, width=64, batch_size=256, learning_rate=5e-4, num_epochs=4096,
+                           reduction=1.0)
+"""The oracle of Figs. 4 and 5 (the Fig. 2 teacher, supplement S4) at CPU size: width 64 (paper
+1024), batches of 256 (4096), 4096 epochs."""
+
+
+def oracle_network(truth, key, config: TeacherConfig):
+    """The oracle: a network trained on the hard labels of ``truth``, at its last epoch."""
+    return train_teacher(truth, key, config=config, stop_epochs=[config.num_epochs]).teacher(0)
 
 
 def check_config(config, *, min_sizes: int) -> None:
