@@ -55,7 +55,7 @@ def run(sizes, *, num_trials=4, repeats=3, dtype=jnp.float64) -> list[dict]:
         t = interleaved({name: (lambda f=f: _call(f, inputs, net)) for name, f in teachers.items()},
                         repeats=repeats)
         err = _check(teachers[f"{NUM_CLASSES} classes"], inputs, net, t[f"{NUM_CLASSES} classes"]["out"])
-        if err > 1e-8:
+        if err > 1e-6:   # two float64 solves of an ill-conditioned NTK agree to about cond x eps
             raise AssertionError(f"multi-class norms disagree with scipy: {err:.2e}")
         for method, timing in t.items():
             rows.append(row("classes", method, timing, N=n, dtype=np.dtype(dtype).name, trials=num_trials,
