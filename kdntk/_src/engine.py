@@ -53,10 +53,7 @@ from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_fits
 from kdntk._src.results import result
 from kdntk._src.sharding import run_trials as run_on_mesh
 from kdntk._src.sharding import trial_mesh
-
-INPUT_STD = 5.0
-"""Standard deviation of the papers' input distribution N(0, 5^2 I) (Ji & Zhu 2020, supplement S4):
-the engine's default input draw, re-exported as kdntk.tasks.INPUT_STD."""
+from kdntk.tasks import INPUT_STD
 
 __all__ = [
     "INPUT_STD",

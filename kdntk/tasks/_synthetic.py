@@ -17,8 +17,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from kdntk._src.checks import as_key, check_callable, check_inputs, check_integer, check_range
-from kdntk._src.engine import INPUT_STD
 from kdntk._src.pytrees import dataclass_pytree
+
+INPUT_STD = 5.0
+"""Standard deviation of the papers' input distribution N(0, 5^2 I) (Ji & Zhu 2020, supplement S4)."""
 
 __all__ = [
     "INPUT_STD",
