@@ -126,13 +126,15 @@ def _experiments(key, oracle_epochs: int):
 
 
 def run(out: str, *, num_trials: int, sample_sizes=SAMPLE_SIZES, inits=("prior", "zero"), seed: int = 0,
-        window: float = math.sqrt(2.0), oracle_epochs: int = 1024, stream=sys.stdout) -> dict:
+        window: float = math.sqrt(2.0), oracle_epochs: int = 1024, zero_init_trials: int = ZERO_INIT_TRIALS,
+        stream=sys.stdout) -> dict:
     """Compute every curve, print the table to ``stream``, write PNGs and a CSV into ``out``.
 
     Every Fig. 3 flip task runs once per initial function in ``inits`` ("prior": the
     infinite-width limit of the network's initial logits, as the paper keeps them; "zero":
     z0 = 0); the other tasks run with the first init only (``_experiments``).
-    ``oracle_epochs``: training of the Fig. 4 oracle.
+    ``oracle_epochs``: training of the Fig. 4 oracle; ``zero_init_trials``: the z0 = 0 rows run this
+    many times ``num_trials``.
 
     Returns ``{"rows": [(figure, label, I (S,), I_stderr (S,), slope, slope_stderr)],
     "windowed": [(I_windowed (S,), I_windowed_stderr (S,))] (parallel to rows), "inits": [init
@@ -157,7 +159,7 @@ def run(out: str, *, num_trials: int, sample_sizes=SAMPLE_SIZES, inits=("prior",
             if (j > 0 and not every) or (init == "zero" and name == "zero function"):
                 continue                      # (the zero function's dz = -z0 needs a random z0)
             suffix = "" if j == 0 else " [z0=0]" if init == "zero" else f" [z0={init}]"
-            trials = num_trials * (ZERO_INIT_TRIALS if j > 0 and init == "zero" else 1)
+            trials = num_trials * (zero_init_trials if j > 0 and init == "zero" else 1)
             res = kdntk.data_inefficiency(target, net, sizes, key=jax.random.fold_in(key, i),
                                           num_trials=trials, init=init, trial_batch=num_trials,
                                           window=window, **kwargs)
@@ -178,7 +180,7 @@ def run(out: str, *, num_trials: int, sample_sizes=SAMPLE_SIZES, inits=("prior",
     elapsed = time.perf_counter() - t0
 
     print(f"Data inefficiency I(n) +- standard error; {num_trials} trials per curve "
-          f"({ZERO_INIT_TRIALS * num_trials} for the [z0=0] rows), "
+          f"({zero_init_trials * num_trials} for the [z0=0] rows), "
           f"student: infinite-width ReLU MLP, {STUDENT_DEPTH} hidden layers (Fig. 3); x ~ N(0, 25 I_2); "
           f"initial logits z0: {', '.join(inits)}\n"
           f"'window': slope of ln E||dw_j|| over j in [n/w, (n+1)w], w = {float(window):.3g} "

@@ -213,7 +213,7 @@ def finite_width_check(
       >>> x = kdntk.tasks.sample_inputs(jax.random.key(0), 12, dim=3, std=1.0)
       >>> xt = kdntk.tasks.sample_inputs(jax.random.key(1), 20, dim=3, std=1.0)
       >>> res = kdntk.finite_width_check(lambda v: v[:, 0] - v[:, 1], lambda m: kdntk.mlp(1, width=m),
-      ...                                x, xt, widths=[16, 1024], key=jax.random.key(2), num_seeds=2)
+      ...                                x, xt, widths=[16, 1024], key=jax.random.key(2), num_seeds=1)
       >>> bool(res.test_gap.mean(1)[1] < res.test_gap.mean(1)[0] / 2)
       True
     """
