@@ -18,6 +18,20 @@ import kdntk
 from _timing import interleaved, row
 
 
+def _compare(rows, benchmark, net, x, direct, *, repeats, dtype, **fields):
+    """Time kdntk.ntk against neural-tangents' whole-matrix kernel_fn on x after checking that they
+    agree (1e-6 relative in float64, 1e-3 in float32), and append one row per method."""
+    t = interleaved({"kdntk.ntk": lambda: kdntk.ntk(net, x), "nt.kernel_fn": lambda: direct(x, x)},
+                    repeats=repeats)
+    a, b = np.asarray(t["kdntk.ntk"]["out"]), np.asarray(t["nt.kernel_fn"]["out"])
+    err = float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+    if err > (1e-6 if np.dtype(dtype) == np.float64 else 1e-3):
+        raise AssertionError(f"{benchmark}: kdntk.ntk disagrees with kernel_fn: {err:.2e}")
+    for method, timing in t.items():
+        rows.append(row(benchmark, method, timing, N=x.shape[0], dtype=np.dtype(dtype).name, rel_error=err,
+                        **fields))
+
+
 def run(sizes, *, depths=(3, 5), repeats=3, dtype=jnp.float64, key=0) -> list[dict]:
     rows = []
     with jax.enable_x64(np.dtype(dtype) == np.float64):
@@ -26,15 +40,7 @@ def run(sizes, *, depths=(3, 5), repeats=3, dtype=jnp.float64, key=0) -> list[di
             direct = jax.jit(functools.partial(net.kernel_fn, get="ntk"))
             for n in sizes:
                 x = 5.0 * jax.random.normal(jax.random.key(key), (n, 2), dtype)
-                t = interleaved({"kdntk.ntk": lambda: kdntk.ntk(net, x),
-                                 "nt.kernel_fn": lambda: direct(x, x)}, repeats=repeats)
-                a, b = np.asarray(t["kdntk.ntk"]["out"]), np.asarray(t["nt.kernel_fn"]["out"])
-                err = float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-                if err > (1e-6 if np.dtype(dtype) == np.float64 else 1e-3):
-                    raise AssertionError(f"kdntk.ntk disagrees with kernel_fn: {err:.2e}")
-                for method, timing in t.items():
-                    rows.append(row("kernel", method, timing, N=n, depth=depth,
-                                    dtype=np.dtype(dtype).name, rel_error=err))
+                _compare(rows, "kernel", net, x, direct, repeats=repeats, dtype=dtype, depth=depth)
     return rows
 
 
@@ -55,14 +61,6 @@ def run_conv(sizes, *, repeats=3, dtype=jnp.float64) -> list[dict]:
     images = np.asarray(kdntk.tasks.digits().inputs)
     with jax.enable_x64(np.dtype(dtype) == np.float64):
         for n in sizes:
-            x = jnp.asarray(images[:n], dtype)
-            t = interleaved({"kdntk.ntk": lambda: kdntk.ntk(net, x),
-                             "nt.kernel_fn": lambda: direct(x, x)}, repeats=repeats)
-            a, b = np.asarray(t["kdntk.ntk"]["out"]), np.asarray(t["nt.kernel_fn"]["out"])
-            err = float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-            if err > (1e-6 if np.dtype(dtype) == np.float64 else 1e-3):
-                raise AssertionError(f"kdntk.ntk of the CNN disagrees with kernel_fn: {err:.2e}")
-            for method, timing in t.items():
-                rows.append(row("conv", method, timing, N=n, depth=2, dtype=np.dtype(dtype).name,
-                                rel_error=err, note="CNN on 8x8 digits"))
+            _compare(rows, "conv", net, jnp.asarray(images[:n], dtype), direct, repeats=repeats, dtype=dtype,
+                     depth=2, note="CNN on 8x8 digits")
     return rows
