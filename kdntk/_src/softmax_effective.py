@@ -24,7 +24,9 @@ softmax(z) = m, the closed form). Everything is in log space, so saturated softm
 (|z_t / T| = 1e3, where e^(-1000) underflows) are exact. The code works with q + log C and
 nu - T log C, which are O(1) near the uniform solution.
 
-Solver: safeguarded Newton on the scalar equation over that bracket (bisection when a step leaves
+Solver: a few steps of plain Newton on the whole (C + 1) system (arrowhead Jacobian, O(C) per
+step: a fast predictor, not trusted), then the certified solver from there: safeguarded Newton on
+the scalar equation over that bracket (bisection when a step leaves
 it or grows; rtsafe), and for every nu Newton on each phi_c (globally convergent: phi_c is convex,
 so from any start the iterates reach the root's right side and then decrease to it), warm-started
 by the second-order predictor in nu. Samples are solved in blocks; each block's loops stop once
@@ -56,6 +58,12 @@ BLOCK_ELEMENTS = 4096
 
 TOL_ULPS = 4
 """A root is settled once the estimated error left after a step is below this many ulps."""
+
+PREDICTOR_STEPS = 8
+"""At most this many plain Newton steps on the whole system before the safeguarded solver."""
+
+PREDICTOR_TOL = 1.0
+"""The predictor stops a sample once its steps are below this times eps^(1/4) (relative)."""
 
 # A step is in Newton's asymptotic regime (the error estimate from the local curvature holds)
 # once it changes the balance of the soft and hard terms by less than this (a log-ratio).
@@ -114,6 +122,44 @@ def _inner(q, nu, A, B, L, T, done):
     return q, terms
 
 
+def _predict(q, nu, A, B, L, T, use_s, lo, hi, log_c, done):
+    """Plain Newton on the whole system (the C class equations and the normalization, unknowns
+    (q, nu)): a fast predictor for the safeguarded solver, which then polishes and certifies.
+
+    The Jacobian is an arrowhead (diagonal phi' with the column 1 - theta for nu, and the row
+    dG/dq for the normalization G = logsumexp(h) - const, h = q or nu + T q), solved in O(C):
+    dnu = (G - sum g phi / phi') / (sum g (1 - theta) / phi' - dG/dnu), dq = -(phi + (1 - theta) dnu) / phi'.
+    A sample stops once its step is below PREDICTOR_TOL (then quadratic convergence has set in and
+    one safeguarded sweep finishes it) or a step is not finite or leaves the bracket of nu (the
+    last iterate is kept: the safeguarded solver converges from any start).
+    """
+    s_col = use_s[:, None]
+    tol = PREDICTOR_TOL * jnp.finfo(q.dtype).eps ** 0.25
+
+    def body(state):
+        j, q, nu, done = state
+        phi, theta, omega, dphi = _class_terms(q, nu[:, None], A, B, L, T)
+        h = jnp.where(s_col, nu[:, None] + T * q, q)
+        lse = jax.nn.logsumexp(h, axis=-1)
+        g = jnp.exp(h - lse[:, None]) * jnp.where(s_col, T, 1.0)     # dG/dq_c
+        G = lse - jnp.where(use_s, 0.0, log_c)                       # dG/dnu = 1 or 0
+        dnu = ((G - jnp.sum(g * phi / dphi, axis=-1))
+               / (jnp.sum(g * omega / dphi, axis=-1) - jnp.where(use_s, 1.0, 0.0)))
+        dq = -(phi + omega * dnu[:, None]) / dphi
+        ok = jnp.isfinite(dnu) & jnp.all(jnp.isfinite(dq), axis=-1) & (nu + dnu >= lo) & (nu + dnu <= hi)
+        move = ~done & ok
+        small = ((jnp.abs(dnu) <= tol * jnp.maximum(1.0, jnp.abs(nu)))
+                 & jnp.all(jnp.abs(dq) <= tol * jnp.maximum(1.0, jnp.abs(q)), axis=-1))
+        q = jnp.where(move[:, None], q + dq, q)
+        nu = jnp.where(move, nu + dnu, nu)
+        return j + 1, q, nu, done | small | ~ok
+
+    def cond(state):
+        return (state[0] < PREDICTOR_STEPS) & ~jnp.all(state[3])
+
+    return jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), q, nu, done))[1:3]
+
+
 def _solve_interior(z_t, y, rho, T):
     """Q = log softmax(z_eff / T) + log C for samples (B, C) with 0 < rho < 1 (rho, T: (B,)).
 
@@ -134,14 +180,14 @@ def _solve_interior(z_t, y, rho, T):
     nu = jnp.clip(-jax.nn.logsumexp(Tc * (L + log_c), axis=-1), lo, hi)
     q = jnp.minimum(L - A, (L - B - nu[:, None]) / Tc)
     done = lo == hi
-    q, terms = _inner(q, nu[:, None], A, B, L, Tc, jnp.broadcast_to(done[:, None], q.shape))
-    reach = 1.0 + jnp.abs(1.0 - T) / jnp.minimum(1.0, T)
-
     # The normalization imposed is that of the term with the smaller weight (sum s = 1 when
     # w_h <= w_s, else sum a = 1): the class equations then make the other hold up to rounding
     # amplified by 1 / max(w_s, w_h) <= 2, not by 1 / min(w_s, w_h) (docs/softmax.md).
     use_s = (B <= A)[:, 0]
     sign = jnp.where(use_s, -1.0, 1.0).astype(dtype)
+    q, nu = _predict(q, nu, A, B, L, Tc, use_s, lo, hi, log_c, done)
+    q, terms = _inner(q, nu[:, None], A, B, L, Tc, jnp.broadcast_to(done[:, None], q.shape))
+    reach = 1.0 + jnp.abs(1.0 - T) / jnp.minimum(1.0, T)
 
     def body(state):
         i, nu, lo, hi, q, done, dx, dx_old, (theta, omega, dphi) = state
