@@ -662,22 +662,24 @@ ENTRIES: list[Entry] = [
 # ---- kdntk.plotting: figures of given results (numpy only; valid calls also in test_plotting_*.py) ----
 _N3 = np.array([4, 8, 16])
 _E13 = np.ones((1, 1, 2))
+_INPUTS = "Gaussian N(0, 5^2 I_2), fresh draws per trial (17 points each)"   # the sweep results' inputs field
 CURVES = ji_zhu.EffectiveLogitCurves(z_t=Z3, soft_ratio=np.ones(1), temperature=np.ones(1),
                                      correct=Z3[None], wrong=-Z3[None])
 RISK_CURVE = kdntk.TransferRiskCurve(
     sample_sizes=_N3, soft_ratio=np.ones(1), temperature=np.ones(1), risk=np.array([[[0.3, 0.2, 0.1]]]),
     risk_stderr=np.full((1, 1, 3), 0.01), error=np.zeros((1, 1, 3)), error_stderr=np.zeros((1, 1, 3)),
-    trial_risk=np.zeros((1, 1, 2, 3)), trial_error=np.zeros((1, 1, 2, 3)))
+    trial_risk=np.zeros((1, 1, 2, 3)), trial_error=np.zeros((1, 1, 2, 3)), inputs=_INPUTS)
 _P = np.array([[1.0, 2.0, 3.0], [-0.1, -0.2, -0.3]])
 HARD_CURVE = ji_zhu.HardLabelCurve(sample_sizes=_N3, projection=_P, projection_stderr=0.1 * np.abs(_P),
                                    derivative=_P, derivative_stderr=_P, trial_projection=_P[:, None],
-                                   trial_derivative=_P[:, None])
+                                   trial_derivative=_P[:, None], inputs=_INPUTS)
 INEFFICIENCY = kdntk.DataInefficiency(
     sample_sizes=np.array([2, 4]), soft_ratio=np.ones(1), temperature=np.ones(1), inefficiency=0.5 * _E13,
     inefficiency_stderr=0.1 * _E13, mean_norm=_E13, std_norm=0.1 * _E13, norms=np.ones((1, 1, 2, 2)),
-    next_norms=np.ones((1, 1, 2, 2)), slope=0.5 * _E13, slope_stderr=0.1 * _E13, window=np.asarray(1.0))
+    next_norms=np.ones((1, 1, 2, 2)), slope=0.5 * _E13, slope_stderr=0.1 * _E13, window=np.asarray(1.0),
+    inputs=_INPUTS)
 ZERO = ji_zhu.ZeroFunctionComparison(sample_sizes=_N3, task_sq=np.ones((1, 2, 3)), zero_sq=0.1 * np.ones((1, 2, 3)),
-                                     log_ratio=np.zeros((1, 3)), log_ratio_stderr=np.zeros((1, 3)))
+                                     log_ratio=np.zeros((1, 3)), log_ratio_stderr=np.zeros((1, 3)), inputs=_INPUTS)
 GRID = tasks.LogitGrid(np.linspace(-1.0, 1.0, 3), np.arange(9.0).reshape(3, 3) - 4)
 DEVIATIONS = nagarajan.Deviations(Z3, 0.5 * Z3, Z3, 0.5 * Z3, np.array([0, 1, 1]), np.array([0, 1, 1]))
 THEOREM = nagarajan.SparsificationTheorem(*(np.array([0.1, 0.2]) for _ in range(6)))

@@ -110,7 +110,8 @@ def test_dataset_sampler_draws_distinct_points_and_labels_are_looked_up_by_value
 
 def test_data_inefficiency_of_a_cnn_on_digits_drawn_without_replacement(images):
     """A binary task on real images (digit 0 vs the rest), a CNN student: the sweep runs on the
-    data set's points, equals itself on the same points passed explicitly, and the norms grow with n."""
+    data set's points, equals itself on the same points passed explicitly, the norms grow with n,
+    and each result says how its inputs were drawn."""
     data = kdntk.tasks.digits()
     labels = kdntk.tasks.dataset_labels(data, classes=[0])
     target = lambda x: 4.0 * labels(x) - 2.0                        # noqa: E731  (a perfect teacher)
@@ -122,6 +123,9 @@ def test_data_inefficiency_of_a_cnn_on_digits_drawn_without_replacement(images):
                                     **kw)
     np.testing.assert_array_equal(res.norms, again.norms)
     assert res.norms.shape == (1, 2, 3, 2) and np.all(res.norms[..., 1] >= res.norms[..., 0])
+    assert res.inputs == ("without replacement from a data set of 1797 points (scikit-learn digits), "
+                          "fresh draws per trial (9 points each)")
+    assert again.inputs == "explicit: trial k uses inputs[k, :9] of the given array of shape (3, 9, 8, 8, 1)"
 
 
 def test_train_on_data_full_batch_equals_a_plain_optax_loop_and_learns():

@@ -158,6 +158,8 @@ def test_early_stopping_experiment_equals_its_steps_and_paired_slopes():
     np.testing.assert_allclose(z[1, 1], (res.slope[1, 2, 1] - res.slope[1, 0, 1])
                                / ((u[2] - u[0]).std(ddof=1) / 2), rtol=1e-10)
     assert res.to_dict()["slope"].shape == (2 * 3 * 2,)
+    assert res.inputs == ref.inputs == "Gaussian N(0, 5^2 I_2), fresh draws per trial (13 points each)"
+    assert set(res.to_dict()["inputs"]) == {res.inputs}
     with pytest.raises(ValueError, match="stop_epochs"):
         dataclasses.replace(cfg, stop_epochs=(8, 4))
 

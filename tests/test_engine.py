@@ -6,6 +6,7 @@ typed keys of one seed must give identical results; a numpy loop for run_trials'
 XLA's compile log for "compiled once".
 """
 
+import csv
 import dataclasses
 import logging
 
@@ -26,33 +27,70 @@ def _snapshots():
     return kdntk.teachers.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), NET)
 
 
-# name -> sweep(key, **engine_kwargs) -> arrays to compare
+# name -> (sweep(key, **engine_kwargs) -> result, its per-trial field, N: the points it draws per trial)
 SWEEPS = {
-    "data_inefficiency": lambda key, **kw: kdntk.data_inefficiency(
-        TASK, NET, [2, 4], key=key, num_trials=K, init="network", **kw).norms,
-    "transfer_risk_curve": lambda key, **kw: kdntk.transfer_risk_curve(
-        TASK, NET, [2, 4], key=key, num_trials=K, num_test=7, init="prior", **kw).trial_risk,
-    "hard_label_effect_curve": lambda key, **kw: kdntk.ji_zhu.hard_label_effect_curve(
-        _snapshots(), TASK, NET, [2, 4], key=key, num_trials=K, **kw).trial_projection,
-    "inefficiency_by_epoch": lambda key, **kw: kdntk.ji_zhu.inefficiency_by_epoch(
-        _snapshots(), NET, [2, 4], key=key, num_trials=K, init="zero", **kw).norms,
-    "zero_function_comparison": lambda key, **kw: kdntk.ji_zhu.zero_function_comparison(
-        TASK, NET, [2, 4], key=key, num_trials=K, **kw).zero_sq,
-    "run_trials": lambda key, **kw: kdntk.run_trials(
-        lambda x, k: jnp.sum(x, axis=0) + jax.random.normal(k), 5, key=key, num_trials=K, **kw).values,
+    "data_inefficiency": (lambda key, **kw: kdntk.data_inefficiency(
+        TASK, NET, [2, 4], key=key, num_trials=K, init="network", **kw), "norms", 7),   # floor(5 sqrt 2)
+    "transfer_risk_curve": (lambda key, **kw: kdntk.transfer_risk_curve(
+        TASK, NET, [2, 4], key=key, num_trials=K, num_test=7, init="prior", **kw), "trial_risk", 4 + 7),
+    "hard_label_effect_curve": (lambda key, **kw: kdntk.ji_zhu.hard_label_effect_curve(
+        _snapshots(), TASK, NET, [2, 4], key=key, num_trials=K, **kw), "trial_projection", 4),
+    "inefficiency_by_epoch": (lambda key, **kw: kdntk.ji_zhu.inefficiency_by_epoch(
+        _snapshots(), NET, [2, 4], key=key, num_trials=K, init="zero", **kw), "norms", 7),
+    "zero_function_comparison": (lambda key, **kw: kdntk.ji_zhu.zero_function_comparison(
+        TASK, NET, [2, 4], key=key, num_trials=K, **kw), "zero_sq", 4 + 1),
+    "run_trials": (lambda key, **kw: kdntk.run_trials(
+        lambda x, k: jnp.sum(x, axis=0) + jax.random.normal(k), 5, key=key, num_trials=K, **kw), "values", 5),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SWEEPS))
 def test_every_sweep_uses_trial_inputs_and_accepts_legacy_keys(name):
     """Explicit inputs longer than a sweep needs are cut to its N, so one draw of 64 points per
-    trial (whose prefixes are every sweep's inputs) serves every sweep."""
-    sweep = SWEEPS[name]
-    typed = np.asarray(sweep(jax.random.key(7)))
-    explicit = np.asarray(sweep(jax.random.key(7), inputs=kdntk.trial_inputs(jax.random.key(7), K, 64)))
-    legacy = np.asarray(sweep(jax.random.PRNGKey(7)))
-    np.testing.assert_array_equal(explicit, typed)
-    np.testing.assert_array_equal(legacy, typed)
+    trial (whose prefixes are every sweep's inputs) serves every sweep; each result says which
+    inputs it used."""
+    sweep, field, n = SWEEPS[name]
+    typed = sweep(jax.random.key(7))
+    explicit = sweep(jax.random.key(7), inputs=kdntk.trial_inputs(jax.random.key(7), K, 64))
+    legacy = sweep(jax.random.PRNGKey(7))
+    np.testing.assert_array_equal(getattr(explicit, field), getattr(typed, field))
+    np.testing.assert_array_equal(getattr(legacy, field), getattr(typed, field))
+    assert typed.inputs == legacy.inputs == f"Gaussian N(0, 5^2 I_2), fresh draws per trial ({n} points each)"
+    assert explicit.inputs == f"explicit: trial k uses inputs[k, :{n}] of the given array of shape ({K}, 64, 2)"
+
+
+POOL = np.random.default_rng(0).normal(scale=5.0, size=(40, 2))
+
+
+@pytest.mark.parametrize("name", sorted(SWEEPS))
+def test_every_sweep_records_that_it_drew_without_replacement(name):
+    sweep, _, n = SWEEPS[name]
+    res = sweep(jax.random.key(7), inputs=kdntk.tasks.without_replacement(POOL))
+    assert res.inputs == (f"without replacement from a data set of 40 points (an array), fresh draws per "
+                          f"trial ({n} points each)")
+
+
+def test_a_user_sampler_is_named_unless_it_describes_itself():
+    def draw(key, n):
+        return 5.0 * jax.random.normal(key, (n, 2))
+
+    @dataclasses.dataclass(frozen=True)
+    class Circle:
+        description = "uniform on the circle of radius 5"
+
+        def __call__(self, key, n):
+            angle = jax.random.uniform(key, (n,), maxval=2 * jnp.pi)
+            return 5.0 * jnp.stack([jnp.cos(angle), jnp.sin(angle)], axis=1)
+
+    def sums(inputs):
+        return kdntk.run_trials(lambda x, k: jnp.sum(x**2, axis=1), 5, key=jax.random.key(0), num_trials=K,
+                                inputs=inputs)
+
+    named, circle = sums(draw), sums(Circle())
+    assert named.inputs == ("user sampler test_a_user_sampler_is_named_unless_it_describes_itself.<locals>.draw, "
+                            "fresh draws per trial (5 points each)")
+    assert circle.inputs == "uniform on the circle of radius 5, fresh draws per trial (5 points each)"
+    np.testing.assert_allclose(circle.values, 25.0)
 
 
 def test_trial_inputs_prefixes_agree_across_sizes_and_trial_counts():
@@ -142,7 +180,14 @@ def test_results_have_fixed_rank_and_export_a_long_table(tmp_path):
     assert list(table)[:4] == ["teacher", "soft_ratio", "temperature", "n"]
     np.testing.assert_array_equal(table["n"], [2, 4])
     np.testing.assert_allclose(table["inefficiency"], np.asarray(res.inefficiency).ravel())
+    assert list(table)[-1] == "inputs" and list(table["inputs"]) == [res.inputs] * 2
     res.to_csv(tmp_path / "r.csv")
     rows = (tmp_path / "r.csv").read_text().splitlines()
     assert rows[0].startswith("teacher,soft_ratio,temperature,n,inefficiency") and len(rows) == 3
-    assert len(jax.tree_util.tree_leaves(res)) == len(dataclasses.fields(res))   # a pytree of its fields
+    with open(tmp_path / "r.csv", newline="") as f:
+        read = list(csv.DictReader(f))
+    assert [row["inputs"] for row in read] == [res.inputs] * 2           # its commas quoted
+    np.testing.assert_array_equal([float(row["inefficiency"]) for row in read], table["inefficiency"])
+    # a pytree of its array fields; the description is static (jit and tree_map keep it)
+    assert len(jax.tree_util.tree_leaves(res)) == len(dataclasses.fields(res)) - 1
+    assert jax.tree_util.tree_map(lambda v: v, res).inputs == res.inputs

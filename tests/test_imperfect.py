@@ -236,6 +236,8 @@ def test_hard_label_experiment_equals_its_steps():
                                      num_trials=3, num_test=200, ground_truth=oracle, init="prior", trial_batch=3)
     np.testing.assert_allclose(np.asarray(res.hard_label_error), np.asarray(hard.error[0, 0]))
     assert res.to_dict()["derivative"].shape == (2 * 2 * 2,)
+    assert res.inputs == curve.inputs == "Gaussian N(0, 5^2 I_2), fresh draws per trial (8 points each)"
+    assert set(res.to_dict()["inputs"]) == {res.inputs}
 
 
 @pytest.mark.slow

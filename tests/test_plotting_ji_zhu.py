@@ -11,6 +11,8 @@ import numpy as np  # noqa: E402
 import kdntk  # noqa: E402
 from kdntk import plotting  # noqa: E402
 
+INPUTS = "Gaussian N(0, 5^2 I_2), fresh draws per trial (17 points each)"   # the results' inputs field
+
 
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
@@ -33,14 +35,15 @@ def test_figures_draw_the_given_arrays():
     curve = kdntk.TransferRiskCurve(
         sample_sizes=n, soft_ratio=np.ones(1), temperature=np.ones(1), risk=np.array([[[0.3, 0.2, 0.1]]]),
         risk_stderr=np.full((1, 1, 3), 0.01), error=np.zeros((1, 1, 3)), error_stderr=np.zeros((1, 1, 3)),
-        trial_risk=np.zeros((1, 1, 2, 3)), trial_error=np.zeros((1, 1, 2, 3)))
+        trial_risk=np.zeros((1, 1, 2, 3)), trial_error=np.zeros((1, 1, 2, 3)), inputs=INPUTS)
     fig = plotting.plot_transfer_risk(curve, ["rho=1"])
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.3, 0.2, 0.1])
     plt.close(fig)
     proj = np.array([[1.0, 2.0, 3.0], [-0.1, -0.2, -0.3]])
     curve = kdntk.ji_zhu.HardLabelCurve(
         sample_sizes=n, projection=proj, projection_stderr=0.1 * np.abs(proj), derivative=proj,
-        derivative_stderr=proj, trial_projection=proj[:, None], trial_derivative=proj[:, None])
+        derivative_stderr=proj, trial_projection=proj[:, None], trial_derivative=proj[:, None],
+        inputs=INPUTS)
     fig = plotting.plot_hard_label_projection(curve, [4, 1024])
     ys = [c.lines[0].get_ydata() for c in fig.axes[0].containers]  # one errorbar per sample size
     np.testing.assert_allclose(np.array(ys).T, proj)
@@ -54,7 +57,7 @@ def test_figures_draw_the_given_arrays():
     cmp = kdntk.ji_zhu.ZeroFunctionComparison(
         sample_sizes=n, task_sq=np.array([[[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]]),
         zero_sq=np.array([[[0.1, 0.1, 0.1], [0.3, 0.1, 0.2]]]), log_ratio=np.zeros((1, 3)),
-        log_ratio_stderr=np.zeros((1, 3)))
+        log_ratio_stderr=np.zeros((1, 3)), inputs=INPUTS)
     fig = plotting.plot_zero_function(cmp)
     np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_ydata(), [0.2, 0.1, 0.15])
     plt.close(fig)
@@ -75,7 +78,7 @@ def test_inefficiency_by_epoch_plots_one_curve_per_epoch():
         sample_sizes=np.array([2, 4, 8]), soft_ratio=np.ones(1), temperature=np.ones(1),
         inefficiency=ones, inefficiency_stderr=ones, mean_norm=ones, std_norm=ones,
         norms=np.ones((2, 1, 4, 3)), next_norms=np.ones((2, 1, 4, 3)), slope=ones, slope_stderr=ones,
-        window=np.sqrt(2.0))
+        window=np.sqrt(2.0), inputs=INPUTS)
     fig = plotting.plot_inefficiency_by_epoch(res, [8, 512])
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["epoch 8", "epoch 512"]

@@ -16,7 +16,8 @@ zero-function comparison, and any a user writes with [`kdntk.run_trials`][kdntk.
   first n rows of ``normal(key, (N, d))`` do not depend on N, so trial k's first n inputs are the
   same in every sweep called with the same key ([`trial_inputs`][kdntk.trial_inputs] returns them);
 - the inputs: the Gaussian sampler above, explicit inputs (K, N', *features), or a sampler
-  ``sampler(key, N) -> (N, *features)`` (e.g. a finite data set drawn without replacement);
+  ``sampler(key, N) -> (N, *features)`` (e.g. a finite data set drawn without replacement),
+  and the one description of them that every result records (``describe_inputs``);
 - the dtype and its x64 scope, trial batching, devices and sharding (one process or many),
   the memory pre-check of the whole sweep (host and device), the progress bar, non-finite
   detection, and the Monte-Carlo statistics (``kdntk._src.montecarlo``).
@@ -50,7 +51,7 @@ from kdntk._src.checks import (
 )
 from kdntk._src.conditioning import report_trials
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_fits
-from kdntk._src.results import result
+from kdntk._src.results import result, static
 from kdntk._src.sharding import run_trials as run_on_mesh
 from kdntk._src.sharding import trial_mesh
 from kdntk.tasks import INPUT_STD
@@ -67,6 +68,7 @@ __all__ = [
     "trial_keys",
     "feature_shape",
     "trial_inputs",
+    "describe_inputs",
     "run",
 ]
 
@@ -171,8 +173,7 @@ def feature_shape(sweep: Sweep, num_points: int) -> tuple:
         return (sweep.input_dim,)
     if source.kind == "explicit":
         return tuple(sweep.inputs.shape[2:])
-    draw = _Draw(source, str(jax.random.key_impl(sweep.key)), num_points)
-    return tuple(jax.eval_shape(draw, jax.random.key_data(sweep.key)[None], *_sampler(sweep)).shape[2:])
+    return tuple(_drawn_shape(sweep, _Draw(source, str(jax.random.key_impl(sweep.key)), num_points)).shape[2:])
 
 
 def trial_keys(key, num_trials: int):
@@ -234,6 +235,30 @@ def _sampler(sweep: Sweep) -> tuple:
     return (sweep.inputs,) if callable(sweep.inputs) else ()
 
 
+def _drawn_shape(sweep: Sweep, draw: _Draw) -> jax.ShapeDtypeStruct:
+    """The shape of one trial's drawn inputs (1, N, *features), without drawing them. The sampler
+    is closed over: a plain function is no array that ``eval_shape`` could abstract."""
+    return jax.eval_shape(lambda key: draw(key, *_sampler(sweep)), jax.random.key_data(sweep.key)[None])
+
+
+def describe_inputs(sweep: Sweep, num_points: int) -> str:
+    """How the sweep draws each trial's ``num_points`` inputs, in words: the ``inputs`` field of
+    every sweep's result. A sampler describes itself with a ``description`` string attribute
+    (e.g. [`kdntk.tasks.WithoutReplacement`][kdntk.tasks.WithoutReplacement]); any other callable
+    is named by its qualified name."""
+    source = _Source.of(sweep)
+    if source.kind == "explicit":
+        return (f"explicit: trial k uses inputs[k, :{num_points}] of the given array of shape "
+                f"{tuple(sweep.inputs.shape)}")
+    if source.kind == "gaussian":
+        what = f"Gaussian N(0, {source.input_std:g}^2 I_{source.input_dim})"
+    else:
+        what = getattr(sweep.inputs, "description", None)
+        if not isinstance(what, str):
+            what = "user sampler " + getattr(sweep.inputs, "__qualname__", type(sweep.inputs).__qualname__)
+    return f"{what}, fresh draws per trial ({num_points} points each)"
+
+
 @dataclasses.dataclass(frozen=True)
 class _Draw:
     """The program that draws a stack of trials' inputs (K, N, *features) from their input keys.
@@ -260,10 +285,12 @@ class _Draw:
 
 
 class SweepOutput(NamedTuple):
-    """What ``run`` returns: every trial's outputs and evaluated callables (numpy, K first)."""
+    """What ``run`` returns: every trial's outputs and evaluated callables (numpy, K first), and
+    how the inputs were drawn (``describe_inputs``), for the result's ``inputs`` field."""
 
     outputs: Any
     evaluated: Any
+    inputs: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -338,7 +365,8 @@ def run(
         ill-conditioned for the dtype raise one PrecisionWarning naming them.
 
     Returns:
-      ``SweepOutput`` with numpy arrays whose first axis is the K trials.
+      ``SweepOutput`` with numpy arrays whose first axis is the K trials, and the description
+      of the inputs.
     """
     _check_explicit(sweep, num_points)
     source = _Source.of(sweep)
@@ -380,7 +408,7 @@ def run(
         raise failure(np.flatnonzero(bad)[:8].tolist())
     if diagnosed:
         report_trials(diagnosis.condition, sweep.dtype, what=name)
-    return SweepOutput(outputs, evaluated)
+    return SweepOutput(outputs, evaluated, describe_inputs(sweep, num_points))
 
 
 def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_points, args,
@@ -389,7 +417,7 @@ def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_po
     holds every trial's outputs, a device one batch's inputs, outputs and one trial's work."""
     key = jax.random.key_data(sweep.key)[None]
     x = (sweep.inputs[:1, :num_points] if draw.source.kind == "explicit"
-         else jax.eval_shape(draw, key, *_sampler(sweep)))
+         else _drawn_shape(sweep, draw))
     ev = jax.eval_shape(lambda v: ev_program(v, *evaluate_args), x)
     out = jax.eval_shape(lambda s: core(s, *args), (x, key, ev))
 
@@ -414,11 +442,14 @@ class Trials:
       values: the outputs of every trial, each leaf with a leading trial axis K.
       mean: the mean over trials of each leaf.
       stderr: its standard error, std over trials (ddof 1) / sqrt(K).
+      inputs: how each trial's inputs were drawn, e.g. "Gaussian N(0, 5^2 I_2), fresh draws per
+        trial (8 points each)" (docs/engine.md, "Inputs"); static in the pytree.
     """
 
     values: Any
     mean: Any
     stderr: Any
+    inputs: str = static()
 
 
 def _user_trial(x, key, evaluated, fn, *args):
@@ -461,7 +492,8 @@ def run_trials(
     Engine arguments (``inputs`` ... ``check_memory``): the same in every sweep (docs/engine.md).
 
     Returns:
-      [`Trials`][kdntk.Trials]: per-trial values (K first), their mean and standard error.
+      [`Trials`][kdntk.Trials]: per-trial values (K first), their mean and standard error, and
+      how the inputs were drawn (``inputs``).
 
     Raises:
       NumericalError: a trial returned NaN or inf (the trials are named).
@@ -473,6 +505,8 @@ def run_trials(
       >>> res = kdntk.run_trials(trial, 8, key=jax.random.key(0), num_trials=4)
       >>> res.values.shape, res.mean.shape
       ((4, 8), (8,))
+      >>> res.inputs
+      'Gaussian N(0, 5^2 I_2), fresh draws per trial (8 points each)'
     """
     # No kernel of its own: block_rows is the trial's business (kdntk.ntk(..., block_rows=...)).
     sweep = sweep_arguments("run_trials", **arguments_of({**locals(), "block_rows": DEFAULT_BLOCK_ROWS}))
@@ -480,8 +514,9 @@ def run_trials(
         raise TypeError(f"trial must be a function trial(x, key, *args), got {type(trial).__name__}.")
     num_points = check_integer(num_points, "num_points")
     with sweep.precision():
-        out = run(sweep, _user_trial, num_points=num_points, args=(trial, *tuple(args)),
-                  failure=_user_failure, name="run_trials").outputs
+        trials = run(sweep, _user_trial, num_points=num_points, args=(trial, *tuple(args)),
+                     failure=_user_failure, name="run_trials")
+        out = trials.outputs
         mean = jax.tree_util.tree_map(lambda v: v.mean(axis=0), out)
         stderr = jax.tree_util.tree_map(lambda v: v.std(axis=0, ddof=1) / np.sqrt(v.shape[0]), out)
-        return Trials(values=out, mean=mean, stderr=stderr)
+        return Trials(values=out, mean=mean, stderr=stderr, inputs=trials.inputs)

@@ -16,6 +16,7 @@ N is max(n) + 1, widened to the largest window's last point (about max(n) w).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -37,7 +38,7 @@ from kdntk._src.memory import (
 )
 from kdntk._src.montecarlo import WINDOW, Estimate, window_bounds, windowed_slope
 from kdntk._src.networks import Network, as_network
-from kdntk._src.results import Result, result
+from kdntk._src.results import Result, result, static
 from kdntk._src.solve import cholesky_factor, norm_path
 from kdntk._src.student import (
     check_teacher_outputs,
@@ -70,6 +71,10 @@ class DataInefficiency(Result):
         ([`kdntk.windowed_slope`][kdntk.windowed_slope]).
       slope_stderr: its standard error (delta method over the window's paired trials).
       window: w, shape () (w = 1 makes ``slope`` equal ``inefficiency``).
+      inputs: how each trial's inputs were drawn, e.g. "Gaussian N(0, 5^2 I_2), fresh draws per
+        trial (12 points each)" or "without replacement from a data set of 1797 points
+        (scikit-learn digits), ..." (docs/engine.md, "Inputs"); static in the pytree, and a
+        column of ``to_dict`` / ``to_csv`` / ``to_dataframe``.
     """
 
     sample_sizes: Int[Array, " S"]
@@ -84,6 +89,7 @@ class DataInefficiency(Result):
     slope: Float[Array, "E R S"]
     slope_stderr: Float[Array, "E R S"]
     window: Float[Array, ""]
+    inputs: str = static()
 
     TABLE = ("inefficiency", "inefficiency_stderr", "slope", "slope_stderr", "mean_norm", "std_norm")
 
@@ -196,8 +202,8 @@ def data_inefficiency(
       >>> task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
       >>> res = kdntk.data_inefficiency(task, kdntk.mlp(3), [4, 8], key=jax.random.key(1),
       ...                               num_trials=4)
-      >>> res.inefficiency.shape
-      (1, 1, 2)
+      >>> res.inefficiency.shape, res.inputs
+      ((1, 1, 2), 'Gaussian N(0, 5^2 I_2), fresh draws per trial (12 points each)')
     """
     sweep = engine.sweep_arguments("data_inefficiency", **engine.arguments_of(locals()))
     net = as_network(net)
@@ -222,7 +228,7 @@ def data_inefficiency(
         paths = jnp.moveaxis(jnp.asarray(trials.outputs), 0, 2)     # (E, R, K, N)
         slope = windowed_slope(paths, sizes, window=window)
         return _statistics(paths, jnp.asarray(sizes), rho, T, slope,
-                           jnp.asarray(window, sweep.dtype))
+                           jnp.asarray(window, sweep.dtype), trials.inputs)
 
 
 def num_points(sizes: np.ndarray, window: float, inputs=None) -> int:
@@ -240,8 +246,8 @@ def callables_size(target) -> int:
     return int(np.prod(callables.stack_shape(target), dtype=int))
 
 
-@jax.jit
-def _statistics(paths, sizes, rho, T, slope: Estimate, window):
+@functools.partial(jax.jit, static_argnames="inputs")
+def _statistics(paths, sizes, rho, T, slope: Estimate, window, inputs):
     """I(n), its delta-method standard error and norm statistics from paths (E, R, K, N)."""
     now = paths[..., sizes - 1]
     nxt = paths[..., sizes]
@@ -256,5 +262,5 @@ def _statistics(paths, sizes, rho, T, slope: Estimate, window):
         sample_sizes=sizes, soft_ratio=rho, temperature=T, inefficiency=ineff,
         inefficiency_stderr=stderr, slope=slope.value, slope_stderr=slope.stderr, window=window,
         mean_norm=m_now, std_norm=jnp.std(now, axis=-2, ddof=1),
-        norms=now, next_norms=nxt)
+        norms=now, next_norms=nxt, inputs=inputs)
 

@@ -43,7 +43,7 @@ from kdntk._src.conditioning import diagnose, factor_defect, report_factor, repo
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows, kernel_bytes, pair_workspace
 from kdntk._src.networks import Network, as_network
-from kdntk._src.results import Result, result
+from kdntk._src.results import Result, result, static
 from kdntk._src.solve import cholesky_factor
 from kdntk._src.student import check_teacher_outputs, hyperparameters, initial_logits, teacher_outputs
 
@@ -155,6 +155,9 @@ class TransferRiskCurve(Result):
       error: P[z_g z_s < 0], the student's error against the ground truth, shape (E, R, S).
       error_stderr: its standard error.
       trial_risk, trial_error: per-trial values, shape (E, R, K, S).
+      inputs: how each trial's N + M training and held-out inputs were drawn, e.g. "Gaussian
+        N(0, 5^2 I_2), fresh draws per trial (66 points each)" (docs/engine.md, "Inputs");
+        static in the pytree, and a column of ``to_dict`` / ``to_csv`` / ``to_dataframe``.
     """
 
     sample_sizes: Int[Array, " S"]
@@ -166,6 +169,7 @@ class TransferRiskCurve(Result):
     error_stderr: Float[Array, "E R S"]
     trial_risk: Float[Array, "E R K S"]
     trial_error: Float[Array, "E R K S"]
+    inputs: str = static()
 
     TABLE = ("risk", "risk_stderr", "error", "error_stderr")
 
@@ -326,4 +330,5 @@ def transfer_risk_curve(
         (rm, rs), (em, es) = stats(risk), stats(error)
         return TransferRiskCurve(
             sample_sizes=jnp.asarray(sizes), soft_ratio=rho, temperature=T, risk=rm,
-            risk_stderr=rs, error=em, error_stderr=es, trial_risk=risk, trial_error=error)
+            risk_stderr=rs, error=em, error_stderr=es, trial_risk=risk, trial_error=error,
+            inputs=trials.inputs)

@@ -24,7 +24,7 @@ from jaxtyping import Array, Float, Int
 
 from kdntk._src.checks import as_key, check_integer
 from kdntk._src.networks import mlp
-from kdntk._src.results import Result, result
+from kdntk._src.results import Result, result, static
 from kdntk.ji_zhu._early_stopping import inefficiency_by_epoch
 from kdntk.ji_zhu._pipeline import CPU_ORACLE, check_config, oracle_network, paired_slopes, sign_error
 from kdntk.tasks import gaussian_mixture, sample_inputs
@@ -100,6 +100,8 @@ class EarlyStoppingExperiment(Result):
       step: slope[:, e + 1] - slope[:, e], paired over trials, (P, E - 1, S - 1).
       step_stderr: its standard error, (P, E - 1, S - 1).
       norms: ||dw_n|| of every trial, (P, E, K, S).
+      inputs: how each trial of the sweeps drew its inputs (docs/engine.md, "Inputs"); static in
+        the pytree, and a column of ``to_dict`` / ``to_csv`` / ``to_dataframe``.
     """
 
     epochs: Int[Array, " E"]
@@ -112,6 +114,7 @@ class EarlyStoppingExperiment(Result):
     step: Float[Array, "P E1 S1"]
     step_stderr: Float[Array, "P E1 S1"]
     norms: Float[Array, "P E K S"]
+    inputs: str = static()
 
     TABLE = ("slope", "slope_stderr")
 
@@ -205,4 +208,5 @@ def early_stopping_experiment(
         epochs=jnp.asarray(config.stop_epochs), sample_sizes=jnp.asarray(sizes),
         oracle_error=jnp.asarray(np.asarray(oracle_err)), teacher_error=jnp.asarray(np.stack(teacher_err)),
         teacher_scale=jnp.asarray(np.stack(scale)), slope=jnp.asarray(slope), slope_stderr=jnp.asarray(slope_se),
-        step=jnp.asarray(step), step_stderr=jnp.asarray(step_se), norms=jnp.asarray(norms))
+        step=jnp.asarray(step), step_stderr=jnp.asarray(step_se), norms=jnp.asarray(norms),
+        inputs=res.inputs)

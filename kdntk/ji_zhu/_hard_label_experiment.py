@@ -21,7 +21,7 @@ from jaxtyping import Array, Float, Int
 
 from kdntk._src.checks import as_key, check_integer, check_range
 from kdntk._src.networks import mlp
-from kdntk._src.results import Result, result
+from kdntk._src.results import Result, result, static
 from kdntk._src.risk import transfer_risk_curve
 from kdntk.ji_zhu._imperfect import hard_label_effect_curve
 from kdntk.ji_zhu._pipeline import CPU_ORACLE, Signs, check_config, oracle_network, sign_error
@@ -96,6 +96,8 @@ class HardLabelExperiment(Result):
       projection: E <delta w_h, dw_c>, (P, E, S). projection_stderr: (P, E, S).
       hard_label_error: error of the student interpolating the oracle's +-1 labels, (S,).
       hard_label_error_stderr: its standard error, (S,).
+      inputs: how each trial of the Theorem 2 sweeps drew its inputs (docs/engine.md, "Inputs");
+        static in the pytree, and a column of ``to_dict`` / ``to_csv`` / ``to_dataframe``.
     """
 
     epochs: Int[Array, " E"]
@@ -108,6 +110,7 @@ class HardLabelExperiment(Result):
     projection_stderr: Float[Array, "P E S"]
     hard_label_error: Float[Array, " S"]
     hard_label_error_stderr: Float[Array, " S"]
+    inputs: str = static()
 
     TABLE = ("derivative", "derivative_stderr", "projection", "projection_stderr")
 
@@ -196,4 +199,5 @@ def hard_label_experiment(
         oracle_error=jnp.asarray(sign_error(truth(x_test), z_oracle)), teacher_error=jnp.asarray(np.stack(teacher_err)),
         derivative=stack("derivative"), derivative_stderr=stack("derivative_stderr"),
         projection=stack("projection"), projection_stderr=stack("projection_stderr"),
-        hard_label_error=hard.error[0, 0], hard_label_error_stderr=hard.error_stderr[0, 0])
+        hard_label_error=hard.error[0, 0], hard_label_error_stderr=hard.error_stderr[0, 0],
+        inputs=curves[0].inputs)

@@ -51,7 +51,7 @@ from kdntk._src.inefficiency import callables_size, check_sample_sizes
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows, kernel_bytes, pair_workspace
 from kdntk._src.networks import Network, as_network
-from kdntk._src.results import Result, result
+from kdntk._src.results import Result, result, static
 from kdntk._src.conditioning import diagnose, report
 from kdntk._src.solve import cholesky_factor, theta_cosine
 from kdntk._src.multiclass import softmax_correction
@@ -197,6 +197,9 @@ class HardLabelCurve(Result):
       trial_projection: per-trial projections, shape (E, K, S) (paired across E and S: one input
         draw per trial serves every teacher and every n).
       trial_derivative: per-trial derivatives, shape (E, K, S).
+      inputs: how each trial's inputs were drawn, e.g. "Gaussian N(0, 5^2 I_2), fresh draws per
+        trial (8 points each)" (docs/engine.md, "Inputs"); static in the pytree, and a column
+        of ``to_dict`` / ``to_csv`` / ``to_dataframe``.
     """
 
     sample_sizes: Int[Array, " S"]
@@ -206,6 +209,7 @@ class HardLabelCurve(Result):
     derivative_stderr: Float[Array, "E S"]
     trial_projection: Float[Array, "E K S"]
     trial_derivative: Float[Array, "E K S"]
+    inputs: str = static()
 
     TABLE = ("projection", "projection_stderr", "derivative", "derivative_stderr")
 
@@ -358,4 +362,4 @@ def hard_label_effect_curve(
             sample_sizes=jnp.asarray(sizes), projection=jnp.asarray(mean[0]),
             projection_stderr=jnp.asarray(se[0]), derivative=jnp.asarray(mean[1]),
             derivative_stderr=jnp.asarray(se[1]), trial_projection=jnp.asarray(out[0]),
-            trial_derivative=jnp.asarray(out[1]))
+            trial_derivative=jnp.asarray(out[1]), inputs=trials.inputs)

@@ -31,7 +31,7 @@ from kdntk._src.student import initial_logits
 from kdntk._src.inefficiency import data_inefficiency
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS
 from kdntk._src.montecarlo import log_mean_ratio
-from kdntk._src.results import Result, result
+from kdntk._src.results import Result, result, static
 from kdntk._src.networks import Network
 from kdntk._src.pytrees import dataclass_pytree
 
@@ -64,6 +64,9 @@ class ZeroFunctionComparison(Result):
       zero_sq: ||dw_z,n||^2 of every trial (fitting the zero function from w0), shape (E, K, S).
       log_ratio: ln(E||dw_z,n||^2 / E||dw_n||^2) per n, shape (E, S).
       log_ratio_stderr: its paired (delta-method) standard error, shape (E, S).
+      inputs: how each trial's inputs were drawn, e.g. "Gaussian N(0, 5^2 I_2), fresh draws per
+        trial (9 points each)" (docs/engine.md, "Inputs"); static in the pytree, and a column of
+        ``to_dict`` / ``to_csv`` / ``to_dataframe``.
     """
 
     sample_sizes: Int[Array, " S"]
@@ -71,6 +74,7 @@ class ZeroFunctionComparison(Result):
     zero_sq: Float[Array, "E K S"]
     log_ratio: Float[Array, "E S"]
     log_ratio_stderr: Float[Array, "E S"]
+    inputs: str = static()
 
     TABLE = ("log_ratio", "log_ratio_stderr")
 
@@ -139,7 +143,7 @@ def zero_function_comparison(
         ratio = log_mean_ratio(jnp.swapaxes(zero_sq, -1, -2), jnp.swapaxes(task_sq, -1, -2))
         return ZeroFunctionComparison(sample_sizes=res.sample_sizes, task_sq=task_sq,
                                       zero_sq=zero_sq, log_ratio=ratio.value,
-                                      log_ratio_stderr=ratio.stderr)
+                                      log_ratio_stderr=ratio.stderr, inputs=res.inputs)
 
 
 @result

@@ -111,12 +111,20 @@ def _check_dataset(data, name):
     return x, y.astype(np.int64)
 
 
-@dataclass_pytree(["pool"])
+@dataclass_pytree(["pool"], ["source"])
 class WithoutReplacement:
     """An input sampler for the engine: ``sampler(key, n)`` returns n distinct rows of ``pool``,
-    uniformly at random (a random permutation's first n)."""
+    uniformly at random (a random permutation's first n). ``source`` names the data set in
+    ``description``, which the sweeps record in their results' ``inputs``."""
 
     pool: Float[Array, "P *features"]
+    source: str = "an array"
+
+    @property
+    def description(self) -> str:
+        """How it draws, in words, e.g. "without replacement from a data set of 1797 points
+        (scikit-learn digits)"."""
+        return f"without replacement from a data set of {self.pool.shape[0]} points ({self.source})"
 
     def __call__(self, key, n: int):
         if n > self.pool.shape[0]:
@@ -129,16 +137,24 @@ def without_replacement(data) -> WithoutReplacement:
     """The sampler that draws each trial's inputs from a finite data set without replacement;
     pass it as ``inputs=`` to any sweep.
 
+    A sweep run with it records in its result's ``inputs`` where its inputs came from, e.g.
+    "without replacement from a data set of 569 points (scikit-learn breast cancer), fresh draws
+    per trial (9 points each)".
+
     Args:
-      data: a [`Dataset`][kdntk.tasks.Dataset] or an array of points (P, *features).
+      data: a [`Dataset`][kdntk.tasks.Dataset] (named by its ``name``) or an array of points
+        (P, *features).
 
     Example:
       >>> import jax, kdntk
       >>> s = kdntk.tasks.without_replacement(kdntk.tasks.breast_cancer())
       >>> s(jax.random.key(0), 5).shape
       (5, 30)
+      >>> s.description
+      'without replacement from a data set of 569 points (scikit-learn breast cancer)'
     """
-    return WithoutReplacement(jnp.asarray(_pool(data, "data")))
+    pool = jnp.asarray(_pool(data, "data"))
+    return WithoutReplacement(pool, str(data.name)) if isinstance(data, Dataset) else WithoutReplacement(pool)
 
 
 def _row_hashes(x):
