@@ -173,6 +173,10 @@ def _solve_interior(z_t, y, rho, T):
     A, B = (w[:, None] for w in _log_weights(rho, T))
     Tc = T[:, None]
     L = jnp.logaddexp(A + jax.nn.log_softmax(z_t / Tc, axis=-1), B + jnp.log(y))   # log m
+    # The normalization imposed is that of the term with the smaller weight (sum s = 1 when
+    # w_h <= w_s, else sum a = 1): the class equations then make the other hold up to rounding
+    # amplified by 1 / max(w_s, w_h) <= 2, not by 1 / min(w_s, w_h) (docs/softmax.md).
+    use_s = (B <= A)[:, 0]
     A = A - log_c                    # u = A + q = (A - log C) + Q;  v = B + nu + T q = B + N + T Q
     lo, hi = -jnp.maximum(T, 1.0) * log_c, -jnp.minimum(T, 1.0) * log_c   # the bracket, shifted
     # Start from the T = 1 solution a = m: nu0 = -log sum m^T (inside the bracket), Q0 the
@@ -180,10 +184,6 @@ def _solve_interior(z_t, y, rho, T):
     nu = jnp.clip(-jax.nn.logsumexp(Tc * (L + log_c), axis=-1), lo, hi)
     q = jnp.minimum(L - A, (L - B - nu[:, None]) / Tc)
     done = lo == hi
-    # The normalization imposed is that of the term with the smaller weight (sum s = 1 when
-    # w_h <= w_s, else sum a = 1): the class equations then make the other hold up to rounding
-    # amplified by 1 / max(w_s, w_h) <= 2, not by 1 / min(w_s, w_h) (docs/softmax.md).
-    use_s = (B <= A)[:, 0]
     sign = jnp.where(use_s, -1.0, 1.0).astype(dtype)
     q, nu = _predict(q, nu, A, B, L, Tc, use_s, lo, hi, log_c, done)
     q, terms = _inner(q, nu[:, None], A, B, L, Tc, jnp.broadcast_to(done[:, None], q.shape))
