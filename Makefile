@@ -10,7 +10,7 @@ demo: $(UV)
 	$(RUN) python -m kdntk.demo --out demo-output
 
 test: $(UV)
-	$(RUN) python -m pytest -n 2
+	$(RUN) python -m pytest -n 2 --dist worksteal
 
 bench: $(UV)
 	$(RUN) python benchmarks/run.py --quick --out benchmark-results

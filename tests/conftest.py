@@ -25,3 +25,17 @@ import kdntk  # noqa: E402,F401  (first, as a user would: its XLA workaround pre
 @pytest.fixture
 def key():
     return jax.random.key(0)
+
+
+# Modules whose tests take tens of seconds each (notebooks, the demo, the benchmark suite, the
+# multi-process run). Collected first, so that xdist starts them first and the two workers end
+# together instead of one finishing a long test while the other idles (longest first).
+_LONG_MODULES = ("test_notebooks", "test_demo", "test_benchmarks", "test_multihost")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        return _LONG_MODULES.index(name) if name in _LONG_MODULES else len(_LONG_MODULES)
+
+    items.sort(key=rank)   # stable: the order within and among the other modules is kept
