@@ -22,6 +22,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, Float
 
+from kdntk._src.blocked_cholesky import lower_cholesky
 from kdntk._src.checks import (
     PrecisionWarning,
     check_array,
@@ -56,7 +57,8 @@ def cholesky_factor(theta, jitter):
     theta = theta.at[..., idx, idx].set(diag + jitter * scale)
     # LAPACK reads the lower triangle only: no symmetrizing pass (theta + theta^T) / 2 and no
     # dense jitter matrix, two O(N^2) sweeps that cost 10-30 % of the factorization at N = 1024.
-    return jax.lax.linalg.cholesky(theta, symmetrize_input=False)
+    # Above 12288 rows in blocks: OpenBLAS's threaded potrf crashes near N = 16000 (blocked_cholesky).
+    return lower_cholesky(theta)
 
 
 def cholesky(
