@@ -103,7 +103,7 @@ def _relative(a, b):
 
 def _solve_norm(theta, dz):
     """(Theta^-1 dz, sqrt(sum over classes of dz^T Theta^-1 dz)) for dz (n,) or (n, C)."""
-    alpha = jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(theta), True), dz)
+    alpha = jax.scipy.linalg.cho_solve((cholesky_factor(theta, jnp.zeros((), theta.dtype)), True), dz)
     return alpha, jnp.sqrt(jnp.sum(dz * alpha))
 
 
