@@ -38,6 +38,7 @@ from kdntk._src.losses import binary_cross_entropy as binary_cross_entropy
 from kdntk._src.losses import distillation_loss as distillation_loss
 from kdntk._src.losses import distillation_loss_grad as distillation_loss_grad
 from kdntk._src.losses import distillation_loss_per_sample as distillation_loss_per_sample
+from kdntk._src.mixed_precision import weight_norm_mixed as weight_norm_mixed
 from kdntk._src.montecarlo import Estimate as Estimate
 from kdntk._src.montecarlo import log_log_slope as log_log_slope
 from kdntk._src.montecarlo import log_mean_ratio as log_mean_ratio
@@ -120,6 +121,7 @@ __all__ = [
     "trial_inputs",
     "trial_mesh",
     "weight_norm",
+    "weight_norm_mixed",
     "weight_norm_path",
     "weight_norm_path_from_cholesky",
     "windowed_slope",
