@@ -8,10 +8,10 @@ import pytest
 import kdntk
 from kdntk._src.engine import _Trial
 from kdntk._src.inefficiency import _trial
-from kdntk._src.kernels import blocked_kernel
+from kdntk._src.kernels import _blocked_kernel
 from kdntk._src.student import teacher_outputs
 from kdntk._src.memory import (InsufficientMemoryError, check_fits, data_inefficiency_bytes,
-                          device_memory_bytes, kernel_bytes)
+                          device_memory_bytes, fused_tile_bytes, kernel_bytes, pair_workspace)
 
 
 def _compiled_bytes(compiled):
@@ -19,16 +19,20 @@ def _compiled_bytes(compiled):
     return m.output_size_in_bytes, m.temp_size_in_bytes + m.output_size_in_bytes + m.argument_size_in_bytes
 
 
-@pytest.mark.parametrize("depth,n,block", [(5, 384, 128)])
-def test_kernel_bytes_matches_nbytes_and_xla_memory_analysis(depth, n, block):
-    net = kdntk.mlp(depth)
+# relu: the fused arc-cosine path (a block's input Gram and one tile); erf: neural-tangents'
+# row blocks, (2 L + 2) elements per pair of a block.
+@pytest.mark.parametrize("depth,n,block,activation", [(5, 384, 128, "erf"), (5, 384, 384, "relu")])
+def test_kernel_bytes_matches_nbytes_and_xla_memory_analysis(depth, n, block, activation):
+    net = kdntk.mlp(depth, activation=activation)
     x = jnp.ones((n, 2))
-    compiled = blocked_kernel.lower(net, x, x, ("nngp", "ntk"), block).compile()
+    compiled = _blocked_kernel.lower(net, x, x, ("nngp", "ntk"), block, True).compile()
     out, total = _compiled_bytes(compiled)
     kernels = compiled(x, x)  # the program analysed, run (no second compilation)
     assert [k.nbytes for k in kernels] == [n * n * 8] * 2
     assert out == pytest.approx(2 * n * n * 8, rel=1e-3)  # the two returned kernels
-    est = kernel_bytes(n, n, dtype=np.float64, block_rows=block, depth=depth, num_kernels=2)
+    est = fused_tile_bytes(net, np.float64, block) + kernel_bytes(
+        n, n, dtype=np.float64, block_rows=block, depth=depth, num_kernels=2,
+        per_pair=pair_workspace(net, (2,), np.float64, ("nngp", "ntk")))
     assert total <= est <= 1.5 * total
 
 

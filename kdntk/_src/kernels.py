@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from kdntk._src.arccos import fused_tile, relu_mlp_kernels, relu_mlp_recipe
 from kdntk._src.checks import check_inputs, check_integer
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows
 from kdntk._src.networks import Network, as_network
@@ -24,15 +25,67 @@ from kdntk._src.networks import Network, as_network
 __all__ = ["ntk", "nngp", "empirical_ntk", "nnx_apply", "blocked_kernel"]
 
 
-@functools.partial(jax.jit, static_argnames=("net", "get", "block_rows"))
 def blocked_kernel(net: Network, x1, x2, get, block_rows: int):
-    """Closed-form kernel(s) ``get`` ("ntk", "nngp" or a tuple) of ``net``, (n1, n2) each, computed
-    in equal blocks of at most ``block_rows`` rows of x1 (unchecked inputs; traceable)."""
+    """Closed-form kernel(s) ``get`` ("ntk", "nngp" or a tuple) of ``net``, (n1, n2) each, with at
+    most ``block_rows`` rows of x1 per block (unchecked inputs; traceable).
+
+    ``x2`` None or ``x1`` itself (the same array or tracer) is a Gram matrix, evaluated on and
+    below the diagonal and mirrored. ReLU MLPs of ``kdntk.mlp`` run the fused arc-cosine recursion
+    ([`relu_mlp_kernels`][kdntk._src.arccos.relu_mlp_kernels]) tile by tile; other networks run
+    neural-tangents' ``kernel_fn`` on row blocks."""
+    symmetric = x2 is None or x2 is x1
+    return _blocked_kernel(net, x1, x1 if x2 is None else x2, get, block_rows, symmetric)
+
+
+@functools.partial(jax.jit, static_argnames=("net", "get", "block_rows", "symmetric"))
+def _blocked_kernel(net: Network, x1, x2, get, block_rows: int, symmetric: bool):
+    recipe = relu_mlp_recipe(net)
+    if recipe is not None:
+        depth, W_std, b_std = recipe
+        out = dict(zip(("nngp", "ntk"), _fused_tiles(x1, x2, block_rows, symmetric,
+                                                     depth=depth, W_std=W_std, b_std=b_std)))
+        return out[get] if isinstance(get, str) else tuple(out[g] for g in get)
+    return _row_blocks(net, x1, x2, get, block_rows)
+
+
+def _fused_tiles(x1, x2, block_rows, symmetric, **recipe):
+    """(NNGP, NTK) of a ReLU MLP: the inputs' Gram x1 x2^T / d from one matrix product, as
+    neural-tangents forms it (so equal and parallel inputs round alike), then one ``fused_tile``
+    at a time in a loop that writes into the two (n1, n2) results in place. A Gram matrix
+    computes the tiles on and below the diagonal and writes each also transposed. Tiles are
+    clamped into range (the last one overlaps its neighbour): nothing is padded."""
+    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)      # neural-tangents' compute dtype
+    x1, x2 = x1.astype(dtype), x2.astype(dtype)
+    d, (n1, n2) = x1.shape[1], (x1.shape[0], x2.shape[0])
+    v1, v2 = jnp.sum(x1 ** 2, axis=1) / d, jnp.sum(x2 ** 2, axis=1) / d
+    gram = jnp.tensordot(x1, x2, (1, 1)) / d
+    t1, t2 = fused_tile(block_rows)
+    t1, t2 = min(t1, n1), min(t2, n2)
+    starts = jnp.asarray([(i * t1, j * t2) for i in range(math.ceil(n1 / t1)) for j in range(math.ceil(n2 / t2))
+                          if not symmetric or j * t2 < min((i + 1) * t1, n1)], jnp.int32)
+
+    def body(p, outs):
+        r, c = jnp.minimum(starts[p, 0], n1 - t1), jnp.minimum(starts[p, 1], n2 - t2)  # clamped
+        tiles = relu_mlp_kernels(jax.lax.dynamic_slice(gram, (r, c), (t1, t2)),
+                                 jax.lax.dynamic_slice_in_dim(v1, r, t1),
+                                 jax.lax.dynamic_slice_in_dim(v2, c, t2), **recipe)
+        new = []
+        for out, k in zip(outs, tiles):
+            if symmetric:   # the mirror first: a diagonal tile's own values win
+                out = jax.lax.dynamic_update_slice(out, k.T, (c, r))
+            new.append(jax.lax.dynamic_update_slice(out, k, (r, c)))
+        return tuple(new)
+
+    return jax.lax.fori_loop(0, starts.shape[0], body, (jnp.zeros((n1, n2), dtype),) * 2)
+
+
+def _row_blocks(net, x1, x2, get, block_rows):
+    """neural-tangents' ``kernel_fn`` mapped over equal blocks of rows of x1 (padded with copies of
+    the last row, valid inputs dropped after the map)."""
     n1 = x1.shape[0]
     num_blocks = math.ceil(n1 / block_rows)
     block_rows = math.ceil(n1 / num_blocks)  # equal blocks: at most num_blocks - 1 padded rows
     pad = num_blocks * block_rows - n1
-    # Pad with copies of the last row: valid inputs, dropped after the map.
     x1p = jnp.concatenate([x1, jnp.repeat(x1[-1:], pad, axis=0)], axis=0) if pad else x1
     blocks = x1p.reshape(num_blocks, block_rows, *x1.shape[1:])
     out = jax.lax.map(lambda b: net.kernel_fn(b, x2, get), blocks)
@@ -60,7 +113,7 @@ def _kernel(net, x1, x2, get, block_rows):
     n2 = x1.shape[0] if x2 is None else x2.shape[0]
     # Fail early, before allocating; and rows per block small enough for the workspace.
     block = fit_block_rows(net, x1.shape[0], n2, x1.shape[1:], x1.dtype, block_rows, get=get)
-    return blocked_kernel(net, x1, x1 if x2 is None else x2, get, block)
+    return blocked_kernel(net, x1, x2, get, block)
 
 
 def ntk(

@@ -6,6 +6,9 @@ compiled programs in tests/test_memory.py):
     kernel(n1, n2):     K * n1 n2  +  (2 L + 2) b n2          (K kernels returned, L layers,
                                                               b = block_rows: one row block's
                                                               neural-tangents workspace)
+                        (K + 1) n1 n2  +  (3 L + 3) t1 t2     ReLU MLPs of kdntk.mlp (fused
+                                                              path): the inputs' Gram and one
+                                                              (t1, t2) tile (3 MB on CPU at L = 5)
     one trial (N):      max(2 N^2 + (2 L + 2) b N,   the kernel phase: NNGP, Theta and
                                                      one row block's workspace
                             5 N^2)                   the factorization phase (FACTOR_PEAK)
@@ -28,6 +31,7 @@ import os
 import jax
 import numpy as np
 
+from kdntk._src.arccos import fused_tile, relu_mlp_recipe
 from kdntk._src.checks import InsufficientMemoryError
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "device_memory_bytes",
     "check_fits",
     "pair_workspace",
+    "fused_tile_bytes",
     "fit_block_rows",
     "depth_width",
     "DEFAULT_BLOCK_ROWS",
@@ -114,15 +119,31 @@ def _measured_pair_workspace(net, feature_shape: tuple, dtype: str, get) -> int:
 
 def pair_workspace(net, feature_shape, dtype, get="ntk") -> int:
     """Workspace bytes per (row, column) pair of a kernel block of ``net`` on inputs of
-    ``feature_shape``: the MLP's closed form (2 L + 2 elements), or, for any other architecture
-    (convolutions keep spatial covariances per pair), measured once per architecture, input shape
-    and dtype from XLA's memory analysis of the compiled kernel at two block widths (the slope;
-    remembered for the process, like a jit cache)."""
+    ``feature_shape``: one element for ReLU MLPs of ``kdntk.mlp`` (the fused path keeps the inputs'
+    whole Gram, one element per pair whatever the block, plus one tile, ``fused_tile_bytes``;
+    exact for kernels of at most ``block_rows`` rows, the default up to 4096), the MLP's closed form
+    (2 L + 2 elements) for other activations, or, for any other architecture (convolutions keep
+    spatial covariances per pair), measured once per architecture, input shape and dtype from
+    XLA's memory analysis of the compiled kernel at two block widths (the slope; remembered for
+    the process, like a jit cache)."""
+    if relu_mlp_recipe(net) is not None:
+        return _itemsize(dtype)
     spec = getattr(net, "spec", ()) or ()
     if len(spec) >= 3 and spec[0] == "mlp":
         return (2 * int(spec[1]) + 2) * _itemsize(dtype)
     with jax.enable_x64(np.dtype(dtype) == np.float64):
         return _measured_pair_workspace(net, tuple(int(d) for d in feature_shape), np.dtype(dtype).name, get)
+
+
+def fused_tile_bytes(net, dtype, block_rows: int = DEFAULT_BLOCK_ROWS) -> int:
+    """Workspace bytes of the fused ReLU-MLP kernel path: one (t1, t2) tile's intermediates,
+    (3 L + 3) t1 t2 elements for depth L (XLA's memory analysis: (3.1 L + 2) t1 t2); 0 for
+    networks that take neural-tangents' path."""
+    recipe = relu_mlp_recipe(net)
+    if recipe is None:
+        return 0
+    t1, t2 = fused_tile(block_rows)
+    return (3 * recipe[0] + 3) * t1 * t2 * _itemsize(dtype)
 
 
 def fit_block_rows(net, n1: int, n2: int, feature_shape, dtype, block_rows: int, *,
@@ -137,11 +158,13 @@ def fit_block_rows(net, n1: int, n2: int, feature_shape, dtype, block_rows: int,
     per_pair = pair_workspace(net, feature_shape, dtype, get)
     avail = device_memory_bytes(device) if available is None else int(available)
     b = min(int(block_rows), int(n1))
+    tile = fused_tile_bytes(net, dtype, b)
     if avail is not None:
-        room = int(0.8 * avail) - _itemsize(dtype) * num_kernels * n1 * n2   # 20% headroom
-        b = min(b, room // max(1, per_pair * n2))
+        room = int(0.8 * avail) - _itemsize(dtype) * num_kernels * n1 * n2 - tile   # 20% headroom
+        # The fused path's Gram has all n1 rows: it fits whole or not at all.
+        b = min(b, room // max(1, per_pair * n2)) if not tile else (b if room >= per_pair * n1 * n2 else 0)
     if b < 1:
-        need = kernel_bytes(n1, n2, dtype=dtype, block_rows=1, num_kernels=num_kernels, per_pair=per_pair)
+        need = tile + kernel_bytes(n1, n2, dtype=dtype, block_rows=1, num_kernels=num_kernels, per_pair=per_pair)
         check_fits(need, device, what=f"an ({n1}, {n2}) {np.dtype(dtype).name} {what}", available=avail)
         b = 1
     return int(b)
