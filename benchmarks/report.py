@@ -83,6 +83,10 @@ def summary(rows) -> list[str]:
     if pipe:
         out.append(f"- data_inefficiency time ~ N^{pipe[0]['loglog_slope']:.2f} over N = "
                    f"{pipe[0]['N']}..{pipe[-1]['N']} (log-log slope).")
+    sweeps = [r for r in rows if r["benchmark"] == "parts" and r["method"] == "sweep"]
+    if sweeps:
+        ratios = "; ".join(f"N = {r['N']} ({r['trials']} trials) {r['note'].split('x')[0]}x" for r in sweeps)
+        out.append(f"- data_inefficiency against the sum of its parts alone (target <= 1.15x): {ratios}.")
     val_ns = sorted({r["N"] for r in rows if r["benchmark"] == "validation"})
     if val_ns:
         n = val_ns[-1]

@@ -17,19 +17,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ("kernel", "conv", "solve", "effective", "softmax", "classes", "pipeline", "precision", "validation")
+BENCHMARKS = ("kernel", "conv", "solve", "effective", "softmax", "classes", "pipeline", "parts", "precision",
+              "validation")
 
 FULL = dict(kernel_sizes=[512, 1024, 2048, 4096], solve_sizes=[1024, 2048, 4096],
             points=1_000_000, gd_steps=20, pipeline_sizes=[256, 512, 1024, 2048],
             rhs_n=2048, precision_sizes=[256, 1024, 2048, 4096], trials=20, repeats=3,
-            softmax_points=100_000, softmax_scales=[1.0, 2.0], conv_sizes=[1024, 2048], classes_n=2048)
+            softmax_points=100_000, softmax_scales=[1.0, 2.0], conv_sizes=[1024, 2048], classes_n=2048,
+            parts_sizes=[256, 512, 1024, 2048, 4096, 8192])
 # --quick: about 3 min on the loaded 2-core CPU with trials=4 and rhs_n=256, 95 s of it the
 # pipeline (5 compiled programs and the loop over 8 soft ratios); 2 trials and the right-hand-side
 # comparison at N = 128 keep every benchmark and cut that part by about half.
 QUICK = dict(kernel_sizes=[128, 256, 512], solve_sizes=[256, 512, 1024],
              points=100_000, gd_steps=20, pipeline_sizes=[64, 128, 256],
              rhs_n=128, precision_sizes=[128, 256, 512], trials=2, repeats=2,
-             softmax_points=100_000, softmax_scales=[1.0], conv_sizes=[128, 256], classes_n=256)
+             softmax_points=100_000, softmax_scales=[1.0], conv_sizes=[128, 256], classes_n=256,
+             parts_sizes=[128, 256, 512])
 
 
 def _ints(text):
@@ -46,6 +49,7 @@ def parse(argv=None):
     p.add_argument("--solve-sizes", type=_ints)
     p.add_argument("--precision-sizes", type=_ints)
     p.add_argument("--pipeline-sizes", type=_ints)
+    p.add_argument("--parts-sizes", type=_ints, help="N of the sweep-against-its-parts benchmark")
     p.add_argument("--conv-sizes", type=_ints, help="N of the CNN kernel benchmark (8 x 8 digits)")
     p.add_argument("--classes-n", type=int, help="N of the 10-classes vs 1-class comparison")
     p.add_argument("--rhs-n", type=int, help="N of the 32-right-hand-side comparison (0: skip it)")
@@ -67,7 +71,7 @@ def parse(argv=None):
         if getattr(args, k, None) is not None:
             conf[k] = getattr(args, k)
     if args.sizes:
-        for k in ("kernel_sizes", "solve_sizes", "precision_sizes", "pipeline_sizes"):
+        for k in ("kernel_sizes", "solve_sizes", "precision_sizes", "pipeline_sizes", "parts_sizes"):
             if getattr(args, k) is None:
                 conf[k] = args.sizes
         if args.rhs_n is None and conf["rhs_n"] != 0:
@@ -83,6 +87,7 @@ def run(conf, only, log=print, save=None) -> list[dict]:
     import bench_classes
     import bench_effective
     import bench_kernels
+    import bench_parts
     import bench_pipeline
     import bench_precision
     import bench_softmax
@@ -106,6 +111,9 @@ def run(conf, only, log=print, save=None) -> list[dict]:
         "pipeline": lambda: bench_pipeline.run(conf["pipeline_sizes"], num_trials=conf["trials"],
                                                repeats=conf["repeats"], rhs_n=conf["rhs_n"],
                                                rhs_trials=conf.get("rhs_trials")),
+        # 4 trials (2 from N = 4096 on: a trial there takes seconds), as --trials allows
+        "parts": lambda: bench_parts.run(conf["parts_sizes"], num_trials=min(conf["trials"], 4),
+                                         repeats=conf["repeats"], trials_at={4096: 2, 8192: 2}),
         "precision": lambda: bench_precision.run(conf["precision_sizes"], repeats=conf["repeats"]),
         # the solves' own sizes: the checks' cost against the programs they guard
         "validation": lambda: bench_validation.run(conf["solve_sizes"], repeats=conf["repeats"]),

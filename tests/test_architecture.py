@@ -3,7 +3,7 @@ no underscored name crosses modules, paper namespaces do not import each other, 
 imports nothing that computes.
 
 Layers, lowest first (a module may import its own layer or lower ones only):
-  base     kdntk._src.{checks, callables, jit, prng, pytrees, results, nt_loader, xla_workaround}
+  base     kdntk._src.{checks, callables, jit, prng, pytrees, results, nt_loader, xla_workaround, blas_threads}
   tasks    kdntk.tasks.*
   core     the rest of kdntk._src.*, kdntk.stax
   teachers kdntk.teachers.*
@@ -17,7 +17,7 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-BASE = {"checks", "callables", "jit", "prng", "pytrees", "results", "nt_loader", "xla_workaround"}
+BASE = {"checks", "callables", "jit", "prng", "pytrees", "results", "nt_loader", "xla_workaround", "blas_threads"}
 PAPERS = ("kdntk.ji_zhu", "kdntk.phuong_lampert", "kdntk.nagarajan")
 
 

@@ -50,6 +50,7 @@ from kdntk._src.checks import (
     check_range,
 )
 from kdntk._src.conditioning import report_trials
+from kdntk._src.jit import filter_jit
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS, check_fits
 from kdntk._src.results import result, static
 from kdntk._src.sharding import run_trials as run_on_mesh
@@ -411,6 +412,14 @@ def run(
     return SweepOutput(outputs, evaluated, describe_inputs(sweep, num_points))
 
 
+@filter_jit
+def _apply(program, stacked, *args):
+    """``program(stacked, *args)``: under ``jax.eval_shape`` its trace is cached on the program and
+    the arguments' shapes, so the memory pre-check traces a sweep's programs once per process
+    (tracing the trial program took 65-95 ms of a 0.24 s sweep at N = 256)."""
+    return program(stacked, *args)
+
+
 def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_points, args,
                         evaluate_args, trial_bytes, name):
     """Raise InsufficientMemoryError before allocating if the whole sweep cannot fit: the host
@@ -418,8 +427,8 @@ def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_po
     key = jax.random.key_data(sweep.key)[None]
     x = (sweep.inputs[:1, :num_points] if draw.source.kind == "explicit"
          else _drawn_shape(sweep, draw))
-    ev = jax.eval_shape(lambda v: ev_program(v, *evaluate_args), x)
-    out = jax.eval_shape(lambda s: core(s, *args), (x, key, ev))
+    ev = jax.eval_shape(lambda v: _apply(ev_program, v, *evaluate_args), x)
+    out = jax.eval_shape(lambda s: _apply(core, s, *args), (x, key, ev))
 
     def nbytes(tree):
         return sum(leaf.size * np.dtype(leaf.dtype).itemsize for leaf in jax.tree_util.tree_leaves(tree))
