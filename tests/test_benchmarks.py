@@ -37,7 +37,7 @@ def test_benchmark_suite_writes_table_and_plots_and_its_answers_match_the_baseli
                  "pipeline.png", "precision.png", "effective.png"):
         assert (out / name).stat().st_size > 0, name
     assert {r["benchmark"] for r in rows} == {"kernel", "conv", "solve", "effective", "softmax", "classes",
-                                              "pipeline", "precision", "validation"}
+                                              "pipeline", "parts", "precision", "validation"}
     assert "## Summary" in (out / "results.md").read_text()
     for r in rows:
         if r["benchmark"] in ("kernel", "conv"):

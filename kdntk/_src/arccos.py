@@ -46,7 +46,8 @@ def atan2_nonneg(y, x):
     of ``jnp.arctan2``.
 
     Example:
-      >>> import jax.numpy as jnp
+      >>> import jax
+import jax.numpy as jnp
       >>> from kdntk._src.arccos import atan2_nonneg
       >>> float(atan2_nonneg(jnp.float32(1.0), jnp.float32(-1.0)))  # 3 pi / 4
       2.356194...
@@ -83,15 +84,9 @@ def relu_mlp_recipe(net) -> tuple[int, float, float] | None:
     return None
 
 
-def relu_mlp_kernels(sigma, v1, v2, *, depth: int, W_std: float, b_std: float, same=None):
+def relu_mlp_kernels(sigma, v1, v2, *, depth: int, W_std: float, b_std: float):
     """(NNGP, NTK) of the Eq. 1 ReLU MLP from the inputs' Gram ``sigma = x1 x2^T / d`` (n1, n2)
-    and their variances ``v = sum(x^2) / d`` (computed once per input, not once per pair).
-
-    ``same`` (n1, n2) bool marks pairs of an input with itself (a Gram's diagonal): their angle
-    is 0 in every layer by definition, so it is set, not computed. Computed, v_i v_i - Sigma_ii^2
-    rounds to an ulp or two (the variances and the Gram are rounded differently, and the
-    compiler may fuse the product into the subtraction), an angle of ~1e-8 that leaves the
-    diagonal ~2.5e-8 below the closed form; neural-tangents' kernel_fn has that error."""
+    and their variances ``v = sum(x^2) / d`` (computed once per input, not once per pair)."""
     w2 = W_std ** 2
 
     def dense(k):
@@ -104,8 +99,6 @@ def relu_mlp_kernels(sigma, v1, v2, *, depth: int, W_std: float, b_std: float, s
         v1, v2, sigma = dense(v1), dense(v2), dense(sigma)
         theta = sigma + w2 * theta
         s = jnp.sqrt(jnp.maximum(v1[:, None] * v2[None, :] - sigma ** 2, 0.0))
-        if same is not None:
-            s = jnp.where(same, 0.0, s)
         dot = 0.5 - factor * atan2_nonneg(s, sigma)
         # Materialized per layer: otherwise XLA re-derives each layer's cheap products inside
         # every later fusion that reads them (time quadratic in depth).

@@ -66,10 +66,9 @@ def _fused_tiles(x1, x2, block_rows, symmetric, **recipe):
 
     def body(p, outs):
         r, c = jnp.minimum(starts[p, 0], n1 - t1), jnp.minimum(starts[p, 1], n2 - t2)  # clamped
-        same = (r + jnp.arange(t1))[:, None] == (c + jnp.arange(t2))[None, :] if symmetric else None
         tiles = relu_mlp_kernels(jax.lax.dynamic_slice(gram, (r, c), (t1, t2)),
                                  jax.lax.dynamic_slice_in_dim(v1, r, t1),
-                                 jax.lax.dynamic_slice_in_dim(v2, c, t2), same=same, **recipe)
+                                 jax.lax.dynamic_slice_in_dim(v2, c, t2), **recipe)
         new = []
         for out, k in zip(outs, tiles):
             if symmetric:   # the mirror first: a diagonal tile's own values win
