@@ -46,8 +46,7 @@ def atan2_nonneg(y, x):
     of ``jnp.arctan2``.
 
     Example:
-      >>> import jax
-import jax.numpy as jnp
+      >>> import jax.numpy as jnp
       >>> from kdntk._src.arccos import atan2_nonneg
       >>> float(atan2_nonneg(jnp.float32(1.0), jnp.float32(-1.0)))  # 3 pi / 4
       2.356194...
