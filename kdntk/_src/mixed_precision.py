@@ -41,8 +41,9 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, Float
 
+from kdntk._src.blocked_cholesky import lower_cholesky
 from kdntk._src.checks import KernelError, NumericalError, check_rhs, check_square, is_concrete
-from kdntk._src.conditioning import Diagnosis, report, report_finite
+from kdntk._src.conditioning import Diagnosis, report, report_finite, symmetry
 from kdntk._src.inefficiency import check_sample_sizes
 
 __all__ = ["weight_norm_mixed", "MAX_STEPS", "TOLERANCE"]
@@ -122,7 +123,7 @@ def _mixed_norms(theta, rhs, sizes):
     """Norms (S, R) at ``sizes`` and the status (finite rhs, asymmetry, factored, error, steps)."""
     top = max(sizes)
     scale = jnp.mean(jnp.diagonal(theta)[:top])
-    L = jax.lax.linalg.cholesky((theta[:top, :top] / scale).astype(jnp.float32), symmetrize_input=False)
+    L = lower_cholesky((theta[:top, :top] / scale).astype(jnp.float32))   # blocked above 12288 rows
     pivots = jnp.diagonal(L)
     factored = jnp.all(jnp.isfinite(pivots) & (pivots > 0))
     L = jnp.where(factored, L, jnp.eye(top, dtype=L.dtype))       # keeps the loop finite; NaN below
@@ -135,9 +136,7 @@ def _mixed_norms(theta, rhs, sizes):
     error, steps = jnp.max(jnp.stack(errors)), jnp.max(jnp.stack(steps))
     converged = factored & (error <= TOLERANCE)
     norms = jnp.where(converged, jnp.stack(norms), jnp.nan)
-    scale_max = jnp.max(jnp.abs(theta))
-    asymmetry = jnp.max(jnp.abs(theta - theta.T)) / jnp.where(scale_max > 0, scale_max, 1.0)
-    asymmetry = jnp.where(jnp.all(jnp.isfinite(theta)), asymmetry, jnp.nan)
+    asymmetry = symmetry(theta).asymmetry
     return norms, (jnp.all(jnp.isfinite(rhs)), asymmetry, factored, error, steps)
 
 
