@@ -1,6 +1,8 @@
 """The fused ReLU-MLP kernel path (kdntk/_src/arccos.py, tiles in kdntk/_src/kernels.py) against
-neural-tangents' own kernel_fn on the same inputs, to 1e-12 relative in float64; its arctangent
-against numpy's; Gram symmetry; and the networks that must not take it."""
+neural-tangents' own kernel_fn on the same inputs (1e-12 relative in float64 away from cosine 1)
+and against the same recursion in 80-bit extended precision (at cosine 1: an input with itself or
+an equal input is exact, where kernel_fn is ~1e-9 off); its arctangent against numpy's; Gram
+symmetry; and the networks that must not take it."""
 
 import functools
 
@@ -40,21 +42,62 @@ def _rel(a, b):
 
 
 EDGE = 9   # rows 0-8 of _edge_inputs are equal, parallel or nearly so to another row
+EXTENDED = np.finfo(np.longdouble).eps < 1e-18    # 80-bit (x86) or 128-bit long double
 
 
-def _check(got, ref, gram):
-    """1e-12 relative (to the largest entry) away from the arccos' edge; 2e-8 at it: there the
-    cosine is 1 up to rounding, and whether v_i v_j - Sigma_ij^2 rounds to 0 or to one ulp (so
-    the angle to 0 or ~1e-8) depends on how the compiler contracts it into a fused multiply-add
-    in each program; neural-tangents' own row blocks differ from its whole matrix the same way
-    (test_kernels: ~5e-10 per layer on the diagonal)."""
-    got, scale = np.asarray(got), np.max(np.abs(ref))
-    edge = np.zeros(ref.shape, bool)
+def _extended(x1, x2, get, *, depth, W_std, b_std):
+    """The arc-cosine recursion (Cho & Saul 2009; Arora et al. 2019) in numpy long double, written
+    from the formulas (v_i v_j - Sigma_ij^2 as it stands, arctan2): rounding 2^11 times finer than
+    float64's. Where that difference cancels (cosine 1), its rounding still moves the angle by
+    ~sqrt(2^-64) ~ 1e-10, so equal inputs get the angle they have exactly: 0, at every layer."""
+    equal = np.all(np.asarray(x1)[:, None] == np.asarray(x2)[None], axis=-1)
+    x1, x2 = np.asarray(x1, np.longdouble), np.asarray(x2, np.longdouble)
+    d, w2, b2, two_pi = x1.shape[1], np.longdouble(W_std) ** 2, np.longdouble(b_std) ** 2, 2 * np.pi * np.longdouble(1)
+    sigma, v1, v2 = x1 @ x2.T / d, np.sum(x1 * x1, 1) / d, np.sum(x2 * x2, 1) / d
+    theta = np.zeros_like(sigma)
+    for _ in range(depth):
+        sigma, v1, v2 = sigma * w2 + b2, v1 * w2 + b2, v2 * w2 + b2
+        theta = sigma + w2 * theta
+        s = np.where(equal, 0, np.sqrt(np.maximum(v1[:, None] * v2[None, :] - sigma * sigma, 0)))
+        angle = np.where((s == 0) & (sigma == 0), np.pi / 2, np.arctan2(s, sigma))
+        dot = 0.5 - angle / two_pi
+        sigma, theta, v1, v2 = s / two_pi + dot * sigma, theta * dot, v1 / 2, v2 / 2
+    sigma = sigma * w2 + b2
+    return sigma if get == "nngp" else sigma + w2 * theta
+
+
+def _edge(shape, equal):
+    """The arccos' edge: rows and columns 0-8 of the edge inputs, and the ``equal`` pairs."""
+    edge = np.zeros(shape, bool)
     edge[:EDGE, :EDGE] = True
-    if gram:
-        edge[np.diag_indices(ref.shape[0])] = True
-    assert np.max(np.abs(got - ref)[~edge]) / scale < 1e-12
+    edge[tuple(np.asarray(equal).T)] = True
+    return edge
+
+
+def _check(got, ref, exact, equal, *, bias_dominated=False):
+    """1e-12 relative (to the largest entry) to kernel_fn away from the arccos' edge. At the edge
+    (equal, parallel or nearly parallel inputs, the cosine 1 up to rounding) both evaluate the
+    angle from v_i v_j - Sigma_ij^2, which cancels to its rounding: 2e-8. Against ``exact`` (the
+    long double recursion), what kdntk does better: an input with itself (the diagonal) or with
+    an equal input (the ``equal`` pairs) is exact, since its variances come from the same matrix
+    products as the Gram, so the angle is 0 to the bit at every layer (kernel_fn: ~1e-9 off).
+
+    ``bias_dominated``: inputs of scale 1e-3 under a bias of comparable or larger size, cosines
+    1 - O(1e-6) at every pair, so float64 loses ~6 digits of the angle to cancellation in both
+    implementations (1e-12..3e-12 from the long double recursion at depth 5): off the edge, each
+    is held to twice the other's error against the long double recursion, plus 1e-13."""
+    got, scale = np.asarray(got), np.max(np.abs(ref))
+    edge = _edge(ref.shape, equal)
     assert np.max(np.abs(got - ref)[edge]) / scale < 2e-8
+    if not EXTENDED:
+        return
+    err = (np.abs(got - exact) / scale).astype(np.float64)
+    assert max(err[i, j] for i, j in equal) < 1e-14
+    if bias_dominated:
+        ref_err = (np.abs(ref - exact) / scale).astype(np.float64)
+        assert np.max(err[~edge]) < 2 * np.max(ref_err[~edge]) + 1e-13
+    else:
+        assert np.max(np.abs(got - ref)[~edge]) / scale < 1e-12
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4, 5])
@@ -65,16 +108,24 @@ def test_fused_gram_and_cross_kernels_equal_neural_tangents_kernel_fn(depth, W_s
     forms it) and 128 x 256 tiles, the last row and column tiles clamped; input scales 1e-3, 1
     and 1e3, with equal, parallel, antiparallel, zero and nearly equal inputs."""
     net = kdntk.mlp(depth, W_std=W_std, b_std=b_std)
+    recipe = dict(depth=depth, W_std=W_std, b_std=b_std)
     for k, scale in enumerate((1e-3, 1.0, 1e3)):
         x = _edge_inputs(depth + 10 * k, 300, 3, scale)
         y = _edge_inputs(depth + 10 * k + 5, 70, 3, scale)
+        y[0] = x[0]                                     # equal inputs across x and y
+        hard = dict(bias_dominated=scale < 1 and b_std > 0)
         nngp, ntk = blocked_kernel(net, x, None, ("nngp", "ntk"), 4096)
-        _check(nngp, _nt(net, x, x, "nngp"), True)
-        _check(ntk, _nt(net, x, x, "ntk"), True)
+        gram_equal = [(0, 1), (1, 0)] + [(i, i) for i in range(300)]
+        for got, get in ((nngp, "nngp"), (ntk, "ntk")):
+            ref, exact = _nt(net, x, x, get), _extended(x, x, get, **recipe)
+            _check(got, ref, exact, gram_equal, **hard)
+            if EXTENDED and get == "ntk":   # kernel_fn's NTK diagonal is off by its rounding (the NNGP's error is second order in the angle)
+                assert np.max(np.abs(np.diag(ref) - np.diag(exact))).astype(float) / np.max(ref) > 1e-11
         assert np.array_equal(ntk, ntk.T) and np.array_equal(nngp, nngp.T)
+        assert ntk[0, 1] == ntk[0, 0] == ntk[1, 1]      # x[1] = x[0]: singular, to the bit
         cross = blocked_kernel(net, x, y, "ntk", 4096)
-        assert cross.shape == (300, 70)
-        _check(cross, _nt(net, x, y, "ntk"), False)
+        assert cross.shape == (300, 70) and cross[0, 0] == cross[1, 0] == ntk[0, 0]
+        _check(cross, _nt(net, x, y, "ntk"), _extended(x, y, "ntk", **recipe), [(0, 0), (1, 0)], **hard)
 
 
 @pytest.mark.parametrize("symmetric", [True, False])
@@ -82,10 +133,13 @@ def test_fused_small_tiles_equal_neural_tangents(symmetric):
     """block_rows = 48: tiles of 48 x 256 (the last row tile clamped), one input Gram."""
     net = kdntk.mlp(3, b_std=0.5)
     x, y = _inputs(0, 130), _inputs(1, 300)
+    y[0] = x[0]
     x2 = x if symmetric else y
     got = blocked_kernel(net, x, None if symmetric else y, ("nngp", "ntk"), 48)
-    _check(got[0], _nt(net, x, x2, "nngp"), symmetric)
-    _check(got[1], _nt(net, x, x2, "ntk"), symmetric)
+    depth, W_std, b_std = relu_mlp_recipe(net)
+    equal = [(i, i) for i in range(130)] if symmetric else [(0, 0)]
+    for k, get in zip(got, ("nngp", "ntk")):
+        _check(k, _nt(net, x, x2, get), _extended(x, x2, get, depth=depth, W_std=W_std, b_std=b_std), equal)
 
 
 def test_fused_path_on_image_features_and_public_entry_points():
@@ -96,6 +150,9 @@ def test_fused_path_on_image_features_and_public_entry_points():
     ntk, ref = kdntk.ntk(net, x), _nt(net, x, x, "ntk")
     off = ~np.eye(len(x), dtype=bool)
     assert np.max(np.abs(np.asarray(ntk) - ref)[off]) / ref.max() < 1e-12 and _rel(ntk, ref) < 2e-8
+    if EXTENDED:   # the diagonal: exact (kernel_fn's is ~1e-9 off)
+        exact = np.diag(_extended(x, x, "ntk", depth=3, W_std=relu_mlp_recipe(net)[1], b_std=relu_mlp_recipe(net)[2]))
+        assert np.max(np.abs(np.diag(ntk) - exact).astype(float)) / ref.max() < 1e-14
     assert _rel(kdntk.nngp(net, x[:50], x[50:]), _nt(net, x[:50], x[50:], "nngp")) < 1e-12
 
 

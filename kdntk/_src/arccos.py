@@ -2,23 +2,26 @@
 
 For networks built by [`kdntk.mlp`][kdntk.mlp] with ``activation="relu"`` (recognized by their spec,
 ``("mlp", depth, width, W_std, b_std, "relu")``), the closed-form kernels are evaluated here instead
-of by neural-tangents' ``kernel_fn``, with the same floating-point operations in the same order
-(neural-tangents 0.6.5, ``stax.Dense(parameterization="ntk")`` and ``stax.Relu``, i.e.
-``ABRelu(0, 1)``): per Dense layer ``Sigma <- W_std^2 Sigma + b_std^2`` (no bias term when
-``b_std = 0``) and ``Theta <- Sigma + W_std^2 Theta``; per ReLU, with the per-input variances
-``v``,
+of by neural-tangents' ``kernel_fn``, with its recursion (neural-tangents 0.6.5,
+``stax.Dense(parameterization="ntk")`` and ``stax.Relu``, i.e. ``ABRelu(0, 1)``): per Dense layer
+``Sigma <- W_std^2 Sigma + b_std^2`` (no bias term when ``b_std = 0``) and
+``Theta <- Sigma + W_std^2 Theta``; per ReLU, with the per-input variances ``v``,
 
-    s     = sqrt(max(v_i v_j - Sigma_ij^2, 0))
-    theta = atan2(s, Sigma_ij)                          (pi / 2 where s = Sigma_ij = 0)
+    g     = sqrt(v_i v_j)
+    s     = sqrt(max((g - Sigma_ij) (g + Sigma_ij), 0))       (= sqrt(v_i v_j - Sigma_ij^2))
+    theta = atan2(s, Sigma_ij)                                (pi / 2 where s = Sigma_ij = 0)
     dot   = 1/2 - theta / (2 pi)
     Sigma <- s / (2 pi) + dot Sigma,   Theta <- dot Theta,   v <- v / 2
 
 (Cho & Saul 2009 arc-cosine kernels of degree 1 and 0; Jacot et al. 2018 and Arora et al. 2019 for
-the NTK). Only the arctangent differs: XLA:CPU evaluates float64 ``atan2`` element by element at
-~20 ns, so [`atan2_nonneg`][kdntk._src.arccos.atan2_nonneg] evaluates it with Cephes' rational
-approximation in plain arithmetic that the compiler vectorizes (<= 1 ulp from XLA's). The
-sensitive quantity, ``v_i v_j - Sigma_ij^2`` (which cancels for equal or parallel inputs), is
-computed exactly as neural-tangents computes it.
+the NTK). Two things differ from neural-tangents. XLA:CPU evaluates float64 ``atan2`` element by
+element at ~20 ns, so [`atan2_nonneg`][kdntk._src.arccos.atan2_nonneg] evaluates it with Cephes'
+rational approximation in plain arithmetic that the compiler vectorizes (<= 1 ulp from XLA's).
+And ``v_i v_j - Sigma_ij^2``, which cancels for an input with itself or an equal input, is formed
+so that it is exactly 0 there when ``Sigma_ij = v_i = v_j`` to the bit (``sqrt(a * a) = a`` in
+binary floating point, and no fused multiply-add can round the two factors apart); the callers pass
+variances from the same matrix products as the Gram, so such pairs have angle 0 at every layer
+(neural-tangents: ~1e-8, its NTK diagonal ~1e-9 low). docs/kernels.md has the checks.
 """
 
 from __future__ import annotations
@@ -85,19 +88,23 @@ def relu_mlp_recipe(net) -> tuple[int, float, float] | None:
 
 def relu_mlp_kernels(sigma, v1, v2, *, depth: int, W_std: float, b_std: float):
     """(NNGP, NTK) of the Eq. 1 ReLU MLP from the inputs' Gram ``sigma = x1 x2^T / d`` (n1, n2)
-    and their variances ``v = sum(x^2) / d`` (computed once per input, not once per pair)."""
-    w2 = W_std ** 2
+    and their variances ``v = |x|^2 / d`` (computed once per input, not once per pair, and by the
+    same matrix products as ``sigma``, so that an input's pair with itself has angle 0 exactly)."""
+    # Run-time scalars, not constants: XLA folds chains of constant products (v W^2 / 2 W^2 ->
+    # v * c), which would round the variances differently from the Gram's diagonal.
+    w2, b2 = jax.lax.optimization_barrier((jnp.asarray(W_std ** 2, sigma.dtype), jnp.asarray(b_std ** 2, sigma.dtype)))
 
     def dense(k):
         k = k * w2
-        return k + b_std ** 2 if b_std else k
+        return k + b2 if b_std else k
 
     theta = jnp.zeros((), sigma.dtype)
     factor = 1 / (2 * jnp.pi)
     for _ in range(depth):
         v1, v2, sigma = dense(v1), dense(v2), dense(sigma)
         theta = sigma + w2 * theta
-        s = jnp.sqrt(jnp.maximum(v1[:, None] * v2[None, :] - sigma ** 2, 0.0))
+        g = jnp.sqrt(v1[:, None] * v2[None, :])
+        s = jnp.sqrt(jnp.maximum((g - sigma) * (g + sigma), 0.0))
         dot = 0.5 - factor * atan2_nonneg(s, sigma)
         # Materialized per layer: otherwise XLA re-derives each layer's cheap products inside
         # every later fusion that reads them (time quadratic in depth).

@@ -50,15 +50,17 @@ def _blocked_kernel(net: Network, x1, x2, get, block_rows: int, symmetric: bool)
 
 def _fused_tiles(x1, x2, block_rows, symmetric, **recipe):
     """(NNGP, NTK) of a ReLU MLP: the inputs' Gram x1 x2^T / d from one matrix product, as
-    neural-tangents forms it (so equal and parallel inputs round alike), then one ``fused_tile``
-    at a time in a loop that writes into the two (n1, n2) results in place. A Gram matrix
-    computes the tiles on and below the diagonal and writes each also transposed. Tiles are
-    clamped into range (the last one overlaps its neighbour): nothing is padded."""
+    neural-tangents forms it, and the inputs' variances from matrix products too (the Gram's own
+    diagonal, or ``_variances``), so that an input paired with itself or with an equal input
+    sees Sigma_ij = v_i = v_j to the bit: angle 0 exactly, at every layer. Then one
+    ``fused_tile`` at a time in a loop that writes into the two (n1, n2) results in place. A
+    Gram matrix computes the tiles on and below the diagonal and writes each also transposed.
+    Tiles are clamped into range (the last one overlaps its neighbour): nothing is padded."""
     dtype = jax.dtypes.canonicalize_dtype(jnp.float64)      # neural-tangents' compute dtype
     x1, x2 = x1.astype(dtype), x2.astype(dtype)
     d, (n1, n2) = x1.shape[1], (x1.shape[0], x2.shape[0])
-    v1, v2 = jnp.sum(x1 ** 2, axis=1) / d, jnp.sum(x2 ** 2, axis=1) / d
     gram = jnp.tensordot(x1, x2, (1, 1)) / d
+    v1, v2 = (jnp.diagonal(gram),) * 2 if symmetric else (_variances(x1), _variances(x2))
     t1, t2 = fused_tile(block_rows)
     t1, t2 = min(t1, n1), min(t2, n2)
     starts = jnp.asarray([(i * t1, j * t2) for i in range(math.ceil(n1 / t1)) for j in range(math.ceil(n2 / t2))
@@ -77,6 +79,24 @@ def _fused_tiles(x1, x2, block_rows, symmetric, **recipe):
         return tuple(new)
 
     return jax.lax.fori_loop(0, starts.shape[0], body, (jnp.zeros((n1, n2), dtype),) * 2)
+
+
+def _variances(x, rows: int = 128):
+    """sum(x_i^2) / d per input, each as the diagonal of a (rows, rows) block x_b x_b^T / d: the
+    matrix product rounds x_i . x_i as it rounds the cross Gram's x_i . y_j for y_j = x_i (a
+    sum over the features, ``jnp.sum(x ** 2)``, rounds in another order). The last block is
+    clamped into range."""
+    n, d = x.shape
+    rows = min(rows, n)
+    starts = jnp.minimum(jnp.arange(0, n, rows), n - rows)
+
+    def block(r):
+        xb = jax.lax.dynamic_slice_in_dim(x, r, rows)
+        return jnp.diagonal(jnp.tensordot(xb, xb, (1, 1)) / d)
+
+    out = jnp.zeros(n, x.dtype)
+    return jax.lax.fori_loop(0, starts.shape[0], lambda i, out: jax.lax.dynamic_update_slice_in_dim(
+        out, block(starts[i]), starts[i], 0), out)
 
 
 def _row_blocks(net, x1, x2, get, block_rows):
