@@ -18,7 +18,7 @@ the NTK). Two things differ from neural-tangents. XLA:CPU evaluates float64 ``at
 element at ~20 ns, so [`atan2_nonneg`][kdntk._src.arccos.atan2_nonneg] evaluates it with Cephes'
 rational approximation in plain arithmetic that the compiler vectorizes (<= 1 ulp from XLA's).
 And ``v_i v_j - Sigma_ij^2``, which cancels for an input with itself or an equal input, is formed
-so that it is exactly 0 there when ``Sigma_ij = v_i = v_j`` to the bit (``sqrt(a * a) = a`` in
+so that it is exactly 0 there when ``Sigma_ij = v_i = v_j`` to the bit (``sqrt(a * a) = a`` for ``a >= 0`` in
 binary floating point, and no fused multiply-add can round the two factors apart); the callers pass
 variances from the same matrix products as the Gram, so such pairs have angle 0 at every layer
 (neural-tangents: ~1e-8, its NTK diagonal ~1e-9 low). docs/kernels.md has the checks.
