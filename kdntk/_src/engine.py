@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -179,7 +180,12 @@ def feature_shape(sweep: Sweep, num_points: int) -> tuple:
 
 def trial_keys(key, num_trials: int):
     """The key schedule: (input keys, init keys), each (K,), of trials k = 0..K-1 (module doc)."""
-    pairs = jax.vmap(jax.random.split)(jax.random.split(as_key(key), int(num_trials)))   # (K, 2)
+    return _trial_keys(as_key(key), int(num_trials))
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _trial_keys(key, num_trials: int):
+    pairs = jax.vmap(jax.random.split)(jax.random.split(key, num_trials))   # (K, 2)
     return pairs[:, 0], pairs[:, 1]
 
 
@@ -237,9 +243,10 @@ def _sampler(sweep: Sweep) -> tuple:
 
 
 def _drawn_shape(sweep: Sweep, draw: _Draw) -> jax.ShapeDtypeStruct:
-    """The shape of one trial's drawn inputs (1, N, *features), without drawing them. The sampler
-    is closed over: a plain function is no array that ``eval_shape`` could abstract."""
-    return jax.eval_shape(lambda key: draw(key, *_sampler(sweep)), jax.random.key_data(sweep.key)[None])
+    """The shape of one trial's drawn inputs (1, N, *features), without drawing them (a plain
+    function as the sampler is a static argument of ``_apply``, a callable pytree's arrays are
+    abstracted)."""
+    return _apply.eval_shape(draw, jax.random.key_data(sweep.key)[None], *_sampler(sweep))
 
 
 def describe_inputs(sweep: Sweep, num_points: int) -> str:
@@ -414,9 +421,10 @@ def run(
 
 @filter_jit
 def _apply(program, stacked, *args):
-    """``program(stacked, *args)``: under ``jax.eval_shape`` its trace is cached on the program and
-    the arguments' shapes, so the memory pre-check traces a sweep's programs once per process
-    (tracing the trial program took 65-95 ms of a 0.24 s sweep at N = 256)."""
+    """``program(stacked, *args)``, for the memory pre-check's ``_apply.eval_shape``: its trace is
+    cached on the program and the arguments' shapes, so the pre-check traces a sweep's programs
+    once per process (tracing the trial program took 65-95 ms of a 0.24 s sweep at N = 256; a
+    ``jax.eval_shape`` of a fresh wrapper still cost ~2 ms per program and call)."""
     return program(stacked, *args)
 
 
@@ -427,8 +435,8 @@ def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_po
     key = jax.random.key_data(sweep.key)[None]
     x = (sweep.inputs[:1, :num_points] if draw.source.kind == "explicit"
          else _drawn_shape(sweep, draw))
-    ev = jax.eval_shape(lambda v: _apply(ev_program, v, *evaluate_args), x)
-    out = jax.eval_shape(lambda s: _apply(core, s, *args), (x, key, ev))
+    ev = _apply.eval_shape(ev_program, x, *evaluate_args)
+    out = _apply.eval_shape(core, (x, key, ev), *args)
 
     def nbytes(tree):
         return sum(leaf.size * np.dtype(leaf.dtype).itemsize for leaf in jax.tree_util.tree_leaves(tree))

@@ -17,13 +17,16 @@ __all__ = ["filter_jit"]
 
 
 def _is_array(x) -> bool:
-    return isinstance(x, (jax.Array, np.ndarray, np.generic)) or (
+    return isinstance(x, (jax.Array, np.ndarray, np.generic, jax.ShapeDtypeStruct)) or (
         isinstance(x, (float, complex)) and not isinstance(x, bool)
     )
 
 
 def filter_jit(fn):
-    """``jax.jit(fn)`` tracing only array-like leaves; all other leaves are static."""
+    """``jax.jit(fn)`` tracing only array-like leaves; all other leaves are static.
+
+    ``filter_jit(fn).eval_shape(*args)`` gives the output shapes without running (array leaves
+    may be ``jax.ShapeDtypeStruct``), from the same trace cache as the calls."""
 
     @functools.partial(jax.jit, static_argnums=(0,))
     def _run(static, dynamic):
@@ -32,13 +35,17 @@ def filter_jit(fn):
         args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
         return fn(*args, **kwargs)
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def split(args, kwargs):
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         dynamic = [x if _is_array(x) else None for x in leaves]
         static_leaves = tuple(_DYNAMIC if _is_array(x) else x for x in leaves)
-        return _run((treedef, static_leaves), dynamic)
+        return (treedef, static_leaves), dynamic
 
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return _run(*split(args, kwargs))
+
+    wrapper.eval_shape = lambda *args, **kwargs: _run.eval_shape(*split(args, kwargs))
     return wrapper
 
 
