@@ -73,10 +73,10 @@ def inefficiency_by_epoch(
       >>> gt = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
       >>> cfg = dataclasses.replace(kdntk.teachers.CPU, width=8, batch_size=16, num_epochs=4)
       >>> snaps = kdntk.teachers.train_teacher(gt, jax.random.key(1), config=cfg, stop_epochs=[2, 4])
-      >>> res = kdntk.ji_zhu.inefficiency_by_epoch(snaps, kdntk.mlp(2), [4], key=jax.random.key(2),
-      ...                                          num_trials=3, init="zero")
+      >>> res = kdntk.ji_zhu.inefficiency_by_epoch(snaps, kdntk.mlp(2), [4, 8], key=jax.random.key(2),
+      ...                                          num_trials=3, init="zero", window=1.0)
       >>> res.inefficiency.shape
-      (2, 1, 1)
+      (2, 1, 2)
     """
     if not isinstance(snapshots, TeacherSnapshots):
         raise TypeError(f"snapshots must be kdntk.teachers.TeacherSnapshots, got {type(snapshots).__name__}.")

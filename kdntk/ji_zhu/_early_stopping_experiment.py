@@ -171,9 +171,9 @@ def early_stopping_experiment(
 
     Example:
       >>> import dataclasses, jax, kdntk
-      >>> small = dataclasses.replace(kdntk.teachers.CPU, depth=2, width=8, batch_size=16, num_epochs=8)
-      >>> cfg = kdntk.ji_zhu.EarlyStoppingConfig(oracle=small, teacher=small, stop_epochs=(2, 8),
-      ...                                        student_depth=2, sample_sizes=(4, 8), num_test=100)
+      >>> small = dataclasses.replace(kdntk.teachers.CPU, width=8, batch_size=16, num_epochs=4)
+      >>> cfg = kdntk.ji_zhu.EarlyStoppingConfig(num_modes=2, oracle=small, teacher=small, stop_epochs=(2, 4),
+      ...                                        student_depth=2, sample_sizes=(4, 8), init="zero", num_test=100)
       >>> res = kdntk.ji_zhu.early_stopping_experiment(cfg, key=jax.random.key(0), num_seeds=1, num_trials=3)
       >>> res.slope.shape, res.step.shape
       ((1, 2, 1), (1, 1, 1))

@@ -162,9 +162,10 @@ def hard_label_experiment(
 
     Example:
       >>> import dataclasses, jax, kdntk
-      >>> small = dataclasses.replace(kdntk.teachers.CPU, depth=2, width=8, batch_size=16, num_epochs=8)
-      >>> cfg = kdntk.ji_zhu.HardLabelConfig(oracle=small, teacher=small, stop_epochs=(2, 8), student_depth=2,
-      ...                                    sample_sizes=(4, 8), num_test=100, hard_label_trials=2)
+      >>> small = dataclasses.replace(kdntk.teachers.CPU, width=8, batch_size=16, num_epochs=4)
+      >>> cfg = kdntk.ji_zhu.HardLabelConfig(num_modes=2, oracle=small, teacher=small, stop_epochs=(2, 4),
+      ...                                    student_depth=2, sample_sizes=(4, 8), init="zero", num_test=100,
+      ...                                    hard_label_trials=2)
       >>> res = kdntk.ji_zhu.hard_label_experiment(cfg, key=jax.random.key(0), num_seeds=1, num_trials=3)
       >>> res.derivative.shape
       (1, 2, 2)
