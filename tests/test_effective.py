@@ -258,13 +258,17 @@ def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperat
     # Eager references (rows of the "traced" case): (rho, T) = TRACED_RATIOS, then +-h in rho, T.
     z_t, y = jnp.asarray(TRACED_POINTS[0]), jnp.asarray(TRACED_POINTS[1])
     eager = f64["traced"][1]
-    jitted = jax.jit(lambda r, T: kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T))(0.3, 4.0)
-    np.testing.assert_allclose(jitted, eager[0], rtol=1e-14)
     rhos, Ts = (jnp.asarray(a) for a in TRACED_RATIOS.T)
     mapped = jax.vmap(lambda r, T: kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T))(rhos, Ts)
     np.testing.assert_allclose(mapped, eager[:3], rtol=1e-14)
-    f = lambda r, T: jnp.sum(kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T))  # noqa: E731
-    g_rho, g_T = jax.jit(jax.grad(f, argnums=(0, 1)))(0.3, 4.0)
+
+    def f(r, T):
+        z = kdntk.effective_logits(z_t, y, soft_ratio=r, temperature=T)
+        return jnp.sum(z), z
+
+    # one jitted program: the logits themselves (aux) and their gradient in rho and T
+    (g_rho, g_T), jitted = jax.jit(jax.grad(f, argnums=(0, 1), has_aux=True))(0.3, 4.0)
+    np.testing.assert_allclose(jitted, eager[0], rtol=1e-14)
     sums = eager[3:].sum(-1)
     np.testing.assert_allclose(g_rho, (sums[0] - sums[1]) / (2 * FD_STEP), rtol=1e-6)
     np.testing.assert_allclose(g_T, (sums[2] - sums[3]) / (2 * FD_STEP), rtol=1e-6)
@@ -276,7 +280,7 @@ def implicit_gradients():
     (rho = 1), from ONE vmapped program: (6, 4) and (60, 4)."""
     z_c, y_c, T_c = _correction_points()
     pts = np.concatenate([DERIVATIVE_POINTS, np.stack([z_c, y_c, np.ones_like(z_c), T_c], 1)])
-    g = np.asarray(jax.vmap(jax.grad(lambda a: _effective(*a)))(jnp.asarray(pts)))
+    g = np.asarray(jax.jit(jax.vmap(jax.grad(lambda a: _effective(*a))))(jnp.asarray(pts)))
     return g[: len(DERIVATIVE_POINTS)], g[len(DERIVATIVE_POINTS):]
 
 
@@ -307,8 +311,11 @@ def test_oracle_points_exercise_the_direct_and_the_log_space_solver(f64):
     (where it is exact) and Newton on log P - log Q (saturated sigmoids, extreme rho or T)."""
     from kdntk._src.effective import _canonical, _solve_direct
 
-    z_t, y, rho, T = (jnp.asarray(a) for a in f64["oracle"][0])
-    _, a, b = _canonical(z_t, y)
-    interior = np.asarray((rho > 0) & (rho < 1) & (a < b))
-    exact = np.asarray(_solve_direct(a, jnp.where(interior, b, a + 1.0), jnp.where(interior, rho, 0.5), T)[-1])
+    @jax.jit   # one program, not an eager dispatch (and compilation) per operation
+    def flags(z_t, y, rho, T):
+        _, a, b = _canonical(z_t, y)
+        interior = (rho > 0) & (rho < 1) & (a < b)
+        return interior, _solve_direct(a, jnp.where(interior, b, a + 1.0), jnp.where(interior, rho, 0.5), T)[-1]
+
+    interior, exact = (np.asarray(v) for v in flags(*f64["oracle"][0]))
     assert (exact & interior).sum() >= 80 and (~exact & interior).sum() >= 10
