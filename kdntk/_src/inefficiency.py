@@ -200,8 +200,8 @@ def data_inefficiency(
     Example:
       >>> import jax, kdntk
       >>> task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
-      >>> res = kdntk.data_inefficiency(task, kdntk.mlp(3), [4, 8], key=jax.random.key(1),
-      ...                               num_trials=4)
+      >>> res = kdntk.data_inefficiency(task, kdntk.mlp(2), [4, 8], key=jax.random.key(1),
+      ...                               num_trials=3, init="zero")
       >>> res.inefficiency.shape, res.inputs
       ((1, 1, 2), 'Gaussian N(0, 5^2 I_2), fresh draws per trial (12 points each)')
     """

@@ -293,8 +293,8 @@ def transfer_risk_curve(
     Example:
       >>> import jax, kdntk
       >>> task = kdntk.tasks.gaussian_mixture(jax.random.key(0), num_modes=2)
-      >>> curve = kdntk.transfer_risk_curve(task, kdntk.mlp(2), [4, 16], key=jax.random.key(1),
-      ...                                   num_trials=3, num_test=50)
+      >>> curve = kdntk.transfer_risk_curve(task, kdntk.mlp(2), [4, 8], key=jax.random.key(1),
+      ...                                   num_trials=2, num_test=100)
       >>> curve.risk.shape
       (1, 1, 2)
     """
