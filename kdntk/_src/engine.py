@@ -519,11 +519,11 @@ def run_trials(
       >>> import jax, jax.numpy as jnp, kdntk
       >>> def trial(x, key):   # ||dw_n|| of a ReLU NTK student fitting x_1, for every n
       ...     return kdntk.weight_norm_path(kdntk.ntk(kdntk.mlp(2), x), x[:, 0])
-      >>> res = kdntk.run_trials(trial, 8, key=jax.random.key(0), num_trials=4)
+      >>> res = kdntk.run_trials(trial, 5, key=jax.random.key(0), num_trials=3)
       >>> res.values.shape, res.mean.shape
-      ((4, 8), (8,))
+      ((3, 5), (5,))
       >>> res.inputs
-      'Gaussian N(0, 5^2 I_2), fresh draws per trial (8 points each)'
+      'Gaussian N(0, 5^2 I_2), fresh draws per trial (5 points each)'
     """
     # No kernel of its own: block_rows is the trial's business (kdntk.ntk(..., block_rows=...)).
     sweep = sweep_arguments("run_trials", **arguments_of({**locals(), "block_rows": DEFAULT_BLOCK_ROWS}))
