@@ -2,7 +2,6 @@
 forced at small N by a small block size, and its failures reported like the single LAPACK call's."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.linalg
@@ -34,8 +33,8 @@ def test_blocked_cholesky_matches_scipy_cholesky(n, block):
 def test_blocked_factor_solves_like_scipy_cho_solve():
     rng = np.random.default_rng(1)
     theta, b = _spd(rng, 30), rng.normal(size=(30, 3))
-    L = lower_cholesky(jnp.asarray(theta), block=8, single_call_max=16)   # 30 > 16: blocked
-    x = jax.scipy.linalg.cho_solve((L, True), b)
+    x = jax.jit(lambda t, b: jax.scipy.linalg.cho_solve(
+        (lower_cholesky(t, block=8, single_call_max=16), True), b))(theta, b)   # 30 > 16: blocked
     np.testing.assert_allclose(x, scipy.linalg.cho_solve(scipy.linalg.cho_factor(theta, lower=True), b),
                                rtol=1e-11)
 
@@ -44,24 +43,34 @@ def test_blocked_cholesky_batches_under_vmap_and_leading_axes():
     rng = np.random.default_rng(2)
     thetas = np.stack([_spd(rng, 11) for _ in range(3)])
     expected = np.stack([scipy.linalg.cholesky(t, lower=True) for t in thetas])
-    np.testing.assert_allclose(blocked_cholesky(jnp.asarray(thetas), block=4), expected, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(jax.vmap(lambda t: blocked_cholesky(t, block=5))(thetas), expected,
-                               rtol=1e-12, atol=1e-14)
+    # one jitted program (eagerly, every operation would compile on its own)
+    stacked, mapped = jax.jit(lambda t: (blocked_cholesky(t, block=4),
+                                         jax.vmap(lambda a: blocked_cholesky(a, block=5))(t)))(thetas)
+    np.testing.assert_allclose(stacked, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mapped, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_failed_block_gives_nan_factor_and_kernel_error_like_single_call():
     theta = np.ones((8, 8)) + np.diag([1.0, 1, 1, 1, 1, -9, 1, 1])   # the block of rows 4..5 fails
-    L = blocked_cholesky(jnp.asarray(theta), block=2)
-    single = jax.lax.linalg.cholesky(jnp.asarray(theta), symmetrize_input=False)
+
+    @jax.jit
+    def factors(t):
+        L = blocked_cholesky(t, block=2)
+        return L, jax.lax.linalg.cholesky(t, symmetrize_input=False), diagnose(t, L)
+
+    L, single, diagnosis = factors(theta)
     np.testing.assert_array_equal(np.isnan(L), np.isnan(single))    # NaN below the diagonal
     assert not np.any(np.triu(np.asarray(L), 1))
     with pytest.raises(KernelError, match="positive definite"):
-        report(diagnose(jnp.asarray(theta), L), theta.dtype)
+        report(diagnosis, theta.dtype)
 
 
 def test_blocked_factor_gives_the_single_calls_condition_estimate():
-    theta = jnp.asarray(_spd(np.random.default_rng(3), 24))
-    blocked = diagnose(theta, blocked_cholesky(theta, block=5))
-    single = diagnose(theta, jax.lax.linalg.cholesky(theta, symmetrize_input=False))
+    @jax.jit
+    def diagnoses(t):
+        return (diagnose(t, blocked_cholesky(t, block=5)),
+                diagnose(t, jax.lax.linalg.cholesky(t, symmetrize_input=False)))
+
+    blocked, single = diagnoses(_spd(np.random.default_rng(3), 24))
     assert bool(blocked.factored)
     np.testing.assert_allclose(blocked.condition, single.condition, rtol=1e-10)
