@@ -91,7 +91,7 @@ def test_empirical_ntk_matches_explicit_jacfwd_jacobian_flax_module():
     # The Gram matrix of [x1; x2] (x2 = None path) holds the (5, 2) cross block too.
     model = _Flax()
     both = jnp.asarray(np.concatenate([_inputs(3, 5), _inputs(4, 2)]))
-    variables = jax.tree.map(lambda a: a.astype(jnp.float64), model.init(jax.random.key(2), both))
+    variables = jax.tree.map(lambda a: a.astype(jnp.float64), jax.jit(model.init)(jax.random.key(2), both))
     got = kdntk.empirical_ntk(model.apply, variables, both)
     np.testing.assert_allclose(got, _explicit_ntk(model.apply, variables, both), rtol=1e-10, atol=1e-12)
     assert got.shape == (7, 7)
@@ -106,9 +106,9 @@ def test_ntk_row_blocking_equals_unblocked():
     x1 = _inputs(depth, 6)
     both = np.concatenate([x1, _inputs(depth + 10, 4)])
     for kernel in (kdntk.ntk, kdntk.nngp):
-        blocked = kernel(net, x1, both, block_rows=4)
+        blocked = np.asarray(kernel(net, x1, both, block_rows=4))
         assert blocked.shape == (6, 10)
-        whole = kernel(net, x1, both, block_rows=6)
+        whole = np.asarray(kernel(net, x1, both, block_rows=6))
         equal = np.eye(6, 10, dtype=bool)   # x1[i] = both[i]: the arccos at cosine 1 (test_fused_kernels)
         np.testing.assert_allclose(blocked[~equal], whole[~equal], rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(blocked[equal], whole[equal], rtol=2e-8)
