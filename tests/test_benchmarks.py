@@ -19,7 +19,7 @@ import run as bench_run  # noqa: E402
 
 
 TINY = ["--quick", "--sizes", "12", "--points", "300", "--trials", "2", "--repeats", "1",
-        "--gd-steps", "3", "--num-check", "100", "--num-prefix", "4", "--softmax-points", "300",
+        "--gd-steps", "3", "--num-check", "300", "--num-prefix", "4", "--softmax-points", "300",
         "--conv-sizes", "6", "--classes-n", "12"]
 
 
