@@ -25,6 +25,23 @@ def _effective(z_t, y, rho, T, z0=None):
     return kdntk.softmax_effective_logits(z_t, y, soft_ratio=rho, temperature=T, z0=z0)
 
 
+def _effective_in_grid_rows(z_t, y, rho, T):
+    """_effective of float64 z_t, y (..., C) and rho, T (...) evaluated GRID_N samples at a time
+    (the last batch padded with copies of its last sample): the oracle grid's compiled program
+    for every sample shape, instead of one program per shape."""
+    z_t = np.asarray(z_t, float)
+    batch = z_t.shape[:-1]
+    rows = [np.broadcast_to(a, batch + z_t.shape[-1:]).reshape(-1, z_t.shape[-1]) for a in (z_t, y)]
+    rows += [np.broadcast_to(a, batch).reshape(-1) for a in (rho, T)]
+    out = []
+    for start in range(0, len(rows[0]), GRID_N):
+        part = [a[start:start + GRID_N] for a in rows]
+        pad = GRID_N - len(part[0])
+        z = np.asarray(_effective(*(np.concatenate([a, np.repeat(a[-1:], pad, 0)]) for a in part)))
+        out.append(z[:GRID_N - pad])
+    return np.concatenate(out).reshape(z_t.shape)
+
+
 def mp_effective(z_t, y, rho, T, start, dps=50):
     """The root by Newton's method at ``dps`` digits on the class equations in log form,
 
@@ -184,7 +201,7 @@ def test_two_classes_reproduce_the_binary_effective_logits():
     T = np.array([0.05, 0.5, 1.0, 3.0, 100.0])
     d, y_g, rho, T = (a.ravel() for a in np.meshgrid(d, y_g, rho, T, indexing="ij"))
     shift = rng.normal(size=d.size)               # z_t = (d + shift, shift): same difference
-    z = np.asarray(_effective(np.stack([d + shift, shift], -1), np.stack([y_g, 1 - y_g], -1), rho, T))
+    z = _effective_in_grid_rows(np.stack([d + shift, shift], -1), np.stack([y_g, 1 - y_g], -1), rho, T)
     binary = np.asarray(kdntk.effective_logits(d, y_g, soft_ratio=rho, temperature=T))
     with np.errstate(invalid="ignore"):
         diff = z[:, 0] - z[:, 1]
@@ -289,7 +306,7 @@ def test_implicit_derivatives_match_central_differences():
     # all +-h evaluations in one call: (points, directions, 2 signs)
     shifted = [[[tuple(x + s * FD_STEP * dx for x, dx in zip(p, d)) for s in (1.0, -1.0)] for d in dirs] for p in pts]
     z_t, y, rho, T = (np.array([[[c[i] for c in pair] for pair in row] for row in shifted]) for i in range(4))
-    z = np.asarray(_effective(z_t, y, rho, T))
+    z = _effective_in_grid_rows(z_t, y, rho, T)
     fd = (z[:, :, 0] - z[:, :, 1]) / (2 * FD_STEP)
 
     def f(a, b, r, t):
@@ -305,7 +322,7 @@ def test_implicit_derivatives_match_central_differences():
 def test_one_sided_rho_derivatives_at_pure_soft_and_pure_hard_match_finite_differences():
     z_t, y, T = np.array([1.0, -0.5, 2.0]), np.array([0.2, 0.5, 0.3]), 2.0
     h = 1e-7
-    z = np.asarray(_effective(np.stack([z_t] * 4), np.stack([y] * 4), np.array([1.0, 1 - h, 0.0, h]), T))
+    z = _effective_in_grid_rows(np.stack([z_t] * 4), np.stack([y] * 4), np.array([1.0, 1 - h, 0.0, h]), T)
     d = jax.jit(jax.vmap(jax.grad(lambda r, c: kdntk.softmax_effective_logits(
         z_t, y, soft_ratio=r, temperature=T)[c]), (None, 0)))
     np.testing.assert_allclose(np.asarray(d(1.0, jnp.arange(3))), (z[0] - z[1]) / h, rtol=1e-5, atol=1e-6)
