@@ -107,9 +107,21 @@ def _solve_norm(theta, dz):
     return alpha, jnp.sqrt(jnp.sum(dz * alpha))
 
 
+def _empirical_kernels(net, params, x_train, x_test):
+    """The network's empirical NTK at ``params``: (train x train, test x train); for C outputs
+    the mean of the diagonal blocks (Theta (x) I_C in the wide limit)."""
+    ktt, ktx = (empirical_ntk(net.apply_fn, params, a, x_train) for a in (x_train, x_test))
+    if ktt.ndim == 4:
+        ktt, ktx = (jnp.mean(jnp.diagonal(k, axis1=2, axis2=3), -1) for k in (ktt, ktx))
+    return ktt, ktx
+
+
 @filter_jit
-def _one(net, params, x_train, x_test, z_t, y, rho, T, kernels, learning_rate, max_steps, tol):
-    """Train one network and compare it with both linearized predictions."""
+def _one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX, learning_rate, max_steps, tol):
+    """Train one network and compare it with both linearized predictions: the closed-form NTK
+    ``theta`` (train x train) and ``kxX`` (test x train), and the network's empirical NTK at
+    ``params``. Only ``net`` and ``max_steps`` are static, so one program serves every call,
+    seed and key with the same shapes and width."""
     n = x_train.shape[0]
     classes = z_t.ndim == 2
 
@@ -149,9 +161,9 @@ def _one(net, params, x_train, x_test, z_t, y, rho, T, kernels, learning_rate, m
     center = (lambda z: z - z.mean(axis=-1, keepdims=True)) if classes else (lambda z: z)
     out = {"train_gap": _relative(center(z_net_train), center(z_eff)), "steps": steps,
            "gradient_norm": g_norm}
-    for suffix, (theta, kxX) in zip(("", "_empirical"), kernels(params)):
-        alpha, norm = _solve_norm(theta, dz)
-        predicted = z0_test + kxX @ alpha
+    for suffix, (ktt, ktx) in (("", (theta, kxX)), ("_empirical", _empirical_kernels(net, params, x_train, x_test))):
+        alpha, norm = _solve_norm(ktt, dz)
+        predicted = z0_test + ktx @ alpha
         out["test_gap" + suffix] = _relative(center(z_net_test), center(predicted))
         out["norm_gap" + suffix] = jnp.abs(moved - norm) / norm
         if suffix == "_empirical":   # a finite network's kernel may be singular (module doc)
@@ -255,17 +267,10 @@ def finite_width_check(
     check_range(learning_rate, "learning_rate", low=0.0, low_open=True)
     rows = []
     for m, net in zip(widths, nets):
-        def kernels(params, net=net):
-            emp = (lambda a, b: empirical_ntk(net.apply_fn, params, a, b))
-            ktt, ktx = emp(x_train, x_train), emp(x_test, x_train)
-            if ktt.ndim == 4:      # C outputs: the diagonal block (Theta (x) I_C in the limit)
-                ktt, ktx = (jnp.mean(jnp.diagonal(k, axis1=2, axis2=3), -1) for k in (ktt, ktx))
-            return (theta, kxX), (ktt, ktx)
-
         per_seed = []
         for s in range(num_seeds):
             _, params = net.init_fn(jax.random.fold_in(key, s), x_train.shape)
-            per_seed.append(_one(net, params, x_train, x_test, z_t, y, rho, T, kernels,
+            per_seed.append(_one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX,
                                  learning_rate, max_steps, tol))
         rows.append({k: np.stack([np.asarray(r[k]) for r in per_seed]) for k in per_seed[0]})
     fields = {k: jnp.asarray(np.stack([r[k] for r in rows])) for k in rows[0]}
