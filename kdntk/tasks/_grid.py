@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from kdntk._src import callables
 from kdntk._src.checks import check_integer, check_range
+from kdntk._src.jit import filter_jit
 
 __all__ = ["LogitGrid", "logit_grid"]
 
@@ -24,6 +24,13 @@ class LogitGrid(NamedTuple):
 
     axis: Float[Array, " G"]
     logits: Float[Array, "G G"]
+
+
+@filter_jit
+def _evaluate(fn, points):
+    """``fn`` on the grid's points, compiled once per function (a fresh jit per call compiled
+    every call)."""
+    return callables.call(fn, points, "fn")
 
 
 def logit_grid(fn: Callable[[Array], Array], *, extent: float = 15.0, resolution: int = 121) -> LogitGrid:
@@ -45,6 +52,6 @@ def logit_grid(fn: Callable[[Array], Array], *, extent: float = 15.0, resolution
     axis = jnp.linspace(-extent, extent, resolution)
     xx, yy = jnp.meshgrid(axis, axis)
     points = jnp.stack([xx.ravel(), yy.ravel()], axis=1)
-    logits = jax.jit(lambda x: callables.call(fn, x, "fn"))(points)
+    logits = _evaluate(fn, points)
     callables.check_values(logits, "fn")
     return LogitGrid(axis, logits.reshape(xx.shape))
