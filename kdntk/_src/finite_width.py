@@ -39,7 +39,7 @@ from kdntk._src.checks import (
     check_integer,
     check_range,
 )
-from kdntk._src.conditioning import diagnose, report
+from kdntk._src.conditioning import report
 from kdntk._src.effective import solve_effective
 from kdntk._src.jit import filter_jit
 from kdntk._src.kernels import blocked_kernel, empirical_ntk
@@ -48,7 +48,7 @@ from kdntk._src.networks import as_network
 from kdntk._src.results import result
 from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.softmax_losses import softmax_loss
-from kdntk._src.solve import cholesky_factor
+from kdntk._src.solve import cholesky_factor, factor_and_diagnose
 
 __all__ = ["FiniteWidthCheck", "finite_width_check", "MOMENTUM"]
 
@@ -258,7 +258,7 @@ def finite_width_check(
     check_callable(make_net, "make_net", "a function width -> network")
     nets = [as_network(make_net(int(m)), "make_net(m)") for m in widths]
     theta = blocked_kernel(nets[0], x_train, x_train, "ntk", x_train.shape[0])
-    report(diagnose(theta, cholesky_factor(theta, jnp.zeros((), theta.dtype))), theta.dtype,
+    report(factor_and_diagnose(theta, jnp.zeros((), theta.dtype))[1], theta.dtype,
            what="the NTK of x_train")
     kxX = blocked_kernel(nets[0], x_test, x_train, "ntk", x_test.shape[0])
     if learning_rate is None:

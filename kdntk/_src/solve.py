@@ -44,6 +44,7 @@ __all__ = [
     "theta_angle",
     "predict",
     "cholesky_factor",
+    "factor_and_diagnose",
     "norm_path",
 ]
 
@@ -93,7 +94,7 @@ def cholesky(
     """
     theta = check_square(theta)
     check_range(jitter, "jitter", low=0.0, finite=True)
-    L, diagnosis = _cholesky_and_diagnosis(theta, jnp.asarray(jitter, theta.dtype))
+    L, diagnosis = factor_and_diagnose(theta, jnp.asarray(jitter, theta.dtype))
     if is_concrete(jitter) and jitter > 0 and is_concrete(theta):
         scale = np.asarray(jnp.mean(jnp.diagonal(theta, axis1=-2, axis2=-1), axis=-1))
         warnings.warn(
@@ -107,7 +108,8 @@ def cholesky(
 
 
 @jax.jit
-def _cholesky_and_diagnosis(theta, jitter):
+def factor_and_diagnose(theta, jitter):
+    """The lower Cholesky factor of theta + jitter mean(diag) I and its ``Diagnosis``, one program."""
     L = cholesky_factor(theta, jitter)
     return L, diagnose(theta, L)
 
