@@ -1,8 +1,9 @@
 """Keys, jit and vmap across the public API (docs/errors.md).
 
 - Every function that takes a PRNG key accepts a typed key (``jax.random.key``) and a legacy one
-  (``jax.random.PRNGKey``) of the same seed and returns identical numbers (oracle: the typed-key
-  call; JAX gives both the same threefry stream); an int seed or a batch of keys is a TypeError
+  (``jax.random.PRNGKey``) of the same seed and returns identical numbers (oracle: the legacy-key
+  call; JAX gives both the same threefry stream), and its second call compiles nothing (programs
+  are cached by shapes, not rebuilt per call); an int seed or a batch of keys is a TypeError
   naming the argument.
 - Every traceable function returns under ``jax.jit`` and ``jax.vmap`` the numbers of the eager call
   (oracle: the eager call), and with a NaN in an array argument under jit it either raises
@@ -11,6 +12,7 @@
 """
 
 import functools
+import logging
 
 import jax
 import jax.numpy as jnp
@@ -29,11 +31,17 @@ def _keyed_params():
 
 
 @pytest.mark.parametrize("entry,arg", _keyed_params())
-def test_legacy_and_typed_keys_give_identical_numbers(entry, arg):
+def test_legacy_and_typed_keys_give_identical_numbers_and_a_second_call_compiles_nothing(entry, arg, caplog):
+    """The second call (typed key, after the legacy one) reuses every compiled program: a function
+    that jits a fresh closure per call (a new static argument each time) would compile again."""
     seed = int(jax.random.key_data(entry.kwargs[arg])[-1])
-    typed = _numbers(entry.call(**{arg: jax.random.key(seed)}))
     legacy = _numbers(entry.call(**{arg: jax.random.PRNGKey(seed)}))
-    assert_same(legacy, typed, rtol=0, atol=0)
+    typed_key = jax.random.key(seed)
+    with caplog.at_level(logging.WARNING), jax.log_compiles():
+        typed = entry.call(**{arg: typed_key})
+    compiled = [r.getMessage()[:80] for r in caplog.records if r.getMessage().startswith("Compiling")]
+    assert not compiled, compiled
+    assert_same(legacy, _numbers(typed), rtol=0, atol=0)
 
 
 def _numbers(result):
