@@ -112,7 +112,9 @@ def test_inefficiency_by_epoch_has_a_soft_ratio_axis_and_rejects_a_single_teache
     """Epochs and soft ratios share each trial's factorization: the (E, R) grid of one call equals
     a call per soft ratio (paired trials, same key)."""
     net = kdntk.mlp(2)
-    params = jax.jit(jax.vmap(lambda k: net.init_fn(k, (-1, 2))[1]))(jax.random.split(jax.random.key(1), 2))
+    shapes = jax.eval_shape(lambda k: net.init_fn(k, (-1, 2))[1], jax.random.key(1))   # 2 random teachers
+    rng = np.random.default_rng(1)
+    params = jax.tree_util.tree_map(lambda s: jnp.asarray(rng.normal(size=(2, *s.shape))), shapes)
     snaps = kdntk.teachers.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), net)
     kw = dict(key=jax.random.key(0), num_trials=2, init="zero")
     grid = kdntk.ji_zhu.inefficiency_by_epoch(snaps, net, [2, 3], soft_ratio=[0.5, 1.0], **kw)
