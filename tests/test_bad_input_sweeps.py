@@ -7,6 +7,9 @@ Cases come from the table in tests/_api_table.py; oracle: the error contract, an
 callable's own result for the (n, 1) one.
 """
 
+import dataclasses
+import logging
+
 import jax
 import pytest
 
@@ -29,6 +32,35 @@ def test_a_sweep_under_jit_says_which_function_to_jit_instead(name):
 
 _CALLABLES = [(e, arg, kind) for e in ENTRIES for arg, kind in e.callables.items()]
 
+
+
+@dataclasses.dataclass   # eq=True without frozen: __hash__ is None
+class Unhashable:
+    """A callable object that cannot be hashed, as a user's mutable dataclass model is."""
+
+    fn: object
+
+    def __call__(self, x):
+        return self.fn(x)
+
+
+# The engine's sweeps and a non-sweep that compiles a user callable (the others call it eagerly)
+_UNHASHABLE = ["kdntk.data_inefficiency", "kdntk.ji_zhu.zero_function_comparison", "kdntk.tasks.logit_grid"]
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=group(n)) for n in _UNHASHABLE])
+def test_an_unhashable_callable_gives_the_numbers_of_the_function_and_compiles_once(name, caplog):
+    """Compiled code keys a callable by its hash; one that has none is keyed by its identity.
+    Oracle: the same call with the plain function; the object's second call compiles nothing."""
+    entry = by_name(name)
+    arg = next(iter(entry.callables))
+    obj = Unhashable(entry.kwargs[arg])
+    got = entry.call(**{arg: obj})
+    with caplog.at_level(logging.WARNING), jax.log_compiles():
+        again = entry.call(**{arg: obj})
+    assert not [r for r in caplog.records if r.getMessage().startswith("Compiling")]
+    assert_same(got, entry.call(), rtol=0, atol=0)
+    assert_same(again, got, rtol=0, atol=0)
 
 @pytest.mark.parametrize("entry,arg,kind", [pytest.param(e, a, k, id=f"{e.name}-{a}", marks=group(e.name))
                                             for e, a, k in _CALLABLES])
