@@ -122,7 +122,6 @@ def _one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX, learning_rate
     ``theta`` (train x train) and ``kxX`` (test x train), and the network's empirical NTK at
     ``params``. Only ``net`` and ``max_steps`` are static, so one program serves every call,
     seed and key with the same shapes and width."""
-    n = x_train.shape[0]
     classes = z_t.ndim == 2
 
     def logits(p, x):
@@ -161,7 +160,8 @@ def _one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX, learning_rate
     center = (lambda z: z - z.mean(axis=-1, keepdims=True)) if classes else (lambda z: z)
     out = {"train_gap": _relative(center(z_net_train), center(z_eff)), "steps": steps,
            "gradient_norm": g_norm}
-    for suffix, (ktt, ktx) in (("", (theta, kxX)), ("_empirical", _empirical_kernels(net, params, x_train, x_test))):
+    kernels = {"": (theta, kxX), "_empirical": _empirical_kernels(net, params, x_train, x_test)}
+    for suffix, (ktt, ktx) in kernels.items():
         alpha, norm = _solve_norm(ktt, dz)
         predicted = z0_test + ktx @ alpha
         out["test_gap" + suffix] = _relative(center(z_net_test), center(predicted))

@@ -28,8 +28,7 @@ class LogitGrid(NamedTuple):
 
 @filter_jit
 def _evaluate(fn, points):
-    """``fn`` on the grid's points, compiled once per function (a fresh jit per call compiled
-    every call)."""
+    """``fn`` on the grid's points, compiled once per function and resolution."""
     return callables.call(fn, points, "fn")
 
 
