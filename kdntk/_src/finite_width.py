@@ -49,6 +49,7 @@ from kdntk._src.results import result
 from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.softmax_losses import softmax_loss
 from kdntk._src.solve import cholesky_factor, factor_and_diagnose
+from kdntk._src.triangular import cho_solve
 
 __all__ = ["FiniteWidthCheck", "finite_width_check", "MOMENTUM"]
 
@@ -103,7 +104,7 @@ def _relative(a, b):
 
 def _solve_norm(theta, dz):
     """(Theta^-1 dz, sqrt(sum over classes of dz^T Theta^-1 dz)) for dz (n,) or (n, C)."""
-    alpha = jax.scipy.linalg.cho_solve((cholesky_factor(theta, jnp.zeros((), theta.dtype)), True), dz)
+    alpha = cho_solve(cholesky_factor(theta, jnp.zeros((), theta.dtype)), dz)
     return alpha, jnp.sqrt(jnp.sum(dz * alpha))
 
 

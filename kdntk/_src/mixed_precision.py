@@ -37,7 +37,6 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, Float
 
@@ -45,6 +44,7 @@ from kdntk._src.blocked_cholesky import lower_cholesky
 from kdntk._src.checks import KernelError, NumericalError, check_rhs, check_square, is_concrete
 from kdntk._src.conditioning import Diagnosis, report, report_finite, symmetry
 from kdntk._src.inefficiency import check_sample_sizes
+from kdntk._src.triangular import cho_solve
 
 __all__ = ["weight_norm_mixed", "MAX_STEPS", "TOLERANCE"]
 
@@ -146,7 +146,7 @@ def _refine(theta, L, scale, b):
     def solve32(r):
         m = jnp.max(jnp.abs(r), axis=0, keepdims=True)
         m = jnp.where(m > 0, m, 1.0)                                    # each column scaled to 1
-        y = jsl.cho_solve((L, True), (r / m).astype(L.dtype))
+        y = cho_solve(L, (r / m).astype(L.dtype))
         return y.astype(theta.dtype) * (m / scale)
 
     def step(state):

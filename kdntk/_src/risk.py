@@ -22,7 +22,6 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
@@ -46,6 +45,7 @@ from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result, static
 from kdntk._src.solve import cholesky_factor
 from kdntk._src.student import check_teacher_outputs, hyperparameters, initial_logits, teacher_outputs
+from kdntk._src.triangular import solve_lower
 
 __all__ = ["TransferRisk", "transfer_risk", "TransferRiskCurve", "transfer_risk_curve",
            "prefix_predictions", "prefix_path"]
@@ -136,8 +136,8 @@ def _checked_prefix_path(L, kxX, dz):
 def prefix_path(L, kxX, dz):
     """[`prefix_predictions`][kdntk.prefix_predictions] without checks (traceable): (*R, N, M)."""
     n = L.shape[-1]
-    a = jsl.solve_triangular(L, kxX.T, lower=True)                              # (N, M)
-    c = jsl.solve_triangular(L, dz.reshape(-1, n).T, lower=True).T              # (B, N)
+    a = solve_lower(L, kxX.T)                                                   # (N, M)
+    c = solve_lower(L, dz.reshape(-1, n).T).T                                   # (B, N)
     return jnp.cumsum(c[:, :, None] * a[None], axis=-2).reshape(dz.shape + (kxX.shape[0],))
 
 

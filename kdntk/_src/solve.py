@@ -18,7 +18,6 @@ import warnings
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, Float
 
@@ -33,6 +32,7 @@ from kdntk._src.checks import (
     is_concrete,
 )
 from kdntk._src.conditioning import diagnose, factor_defect, report, report_factor, report_finite
+from kdntk._src.triangular import cho_solve, solve_lower
 
 __all__ = [
     "cholesky",
@@ -162,7 +162,7 @@ def norm_path(L, dz):
     # (*E, *B, N) -> (*B, N, prod E): one triangular solve with many columns.
     rhs = dz.reshape((-1,) + batch + (n,))
     rhs = jnp.moveaxis(rhs, 0, -1)
-    c = jsl.solve_triangular(L, rhs, lower=True)
+    c = solve_lower(L, rhs)
     norms = jnp.sqrt(jnp.cumsum(c * c, axis=-2))
     return jnp.moveaxis(norms, -1, 0).reshape(extra + batch + (n,))
 
@@ -233,8 +233,8 @@ def _inner_products(theta, a, b):
 @jax.jit
 def _factor_inner(theta, a, b):
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
-    ca = jsl.solve_triangular(L, jnp.moveaxis(a.reshape(-1, a.shape[-1]), 0, -1), lower=True)
-    cb = jsl.solve_triangular(L, jnp.moveaxis(b.reshape(-1, b.shape[-1]), 0, -1), lower=True)
+    ca = solve_lower(L, jnp.moveaxis(a.reshape(-1, a.shape[-1]), 0, -1))
+    cb = solve_lower(L, jnp.moveaxis(b.reshape(-1, b.shape[-1]), 0, -1))
     inner = [jnp.sum(u * v, axis=0).reshape(a.shape[:-1]) for u, v in ((ca, cb), (ca, ca), (cb, cb))]
     return (*inner, diagnose(theta, L))
 
@@ -300,6 +300,6 @@ def predict(
 @jax.jit
 def _factor_predict(theta, kxX, dz):
     L = cholesky_factor(theta, jnp.zeros((), theta.dtype))
-    alpha = jsl.cho_solve((L, True), jnp.moveaxis(dz.reshape(-1, dz.shape[-1]), 0, -1))
+    alpha = cho_solve(L, jnp.moveaxis(dz.reshape(-1, dz.shape[-1]), 0, -1))
     logits = jnp.moveaxis(kxX @ alpha, -1, 0).reshape(dz.shape[:-1] + (kxX.shape[0],))
     return logits, jnp.all(jnp.isfinite(kxX))[None], diagnose(theta, L)

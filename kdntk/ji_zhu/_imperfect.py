@@ -30,7 +30,6 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
@@ -56,6 +55,7 @@ from kdntk._src.conditioning import diagnose, report
 from kdntk._src.solve import cholesky_factor, theta_cosine
 from kdntk._src.multiclass import softmax_correction
 from kdntk._src.student import INITS, initial_logits
+from kdntk._src.triangular import solve_lower
 
 __all__ = ["HardLabelEffect", "hard_label_effect", "hard_label_effect_path", "student_oracle_cosine",
            "HardLabelCurve", "hard_label_effect_curve"]
@@ -90,7 +90,7 @@ def _effect_path(L, dz_g, dz_t, dz_h, classes=False):
 
     def c(v):  # L^-1 v for v (..., N): prefix-consistent
         flat = v.reshape(-1, v.shape[-1])
-        return jnp.moveaxis(jsl.solve_triangular(L, flat.T, lower=True), -1, 0).reshape(v.shape)
+        return jnp.moveaxis(solve_lower(L, flat.T), -1, 0).reshape(v.shape)
 
     cg, ct, ch = jnp.broadcast_arrays(c(dz_g), c(dz_t), c(dz_h))
 
