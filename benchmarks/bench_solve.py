@@ -8,6 +8,11 @@ Methods, on the same (N, N) NTK matrix and logit changes dz:
     the output says so (column ``extrapolated``);
   * scipy.linalg.cholesky of the full matrix: the floor for this work on a CPU.
 The norms of the separate solves at the timed n are compared with kdntk's first.
+
+And one triangular solve L^-1 B with 8 right-hand sides on the factor of the same matrix, three
+ways: kdntk's (``kdntk/_src/triangular.py``, every solve of the library), JAX's own
+``jax.scipy.linalg.solve_triangular`` on the same L (under jaxlib 0.10 XLA copies L for LAPACK
+on every call), and scipy's (the floor: one pass over L).
 """
 
 from __future__ import annotations
@@ -16,11 +21,17 @@ import time
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg as jsl
 import numpy as np
 import scipy.linalg as sla
 
 import kdntk
 from _timing import interleaved, row
+from kdntk._src.triangular import solve_lower
+
+TRIANGULAR = ("kdntk solve_lower (8 rhs)", "jax.scipy solve_triangular (8 rhs)", "scipy solve_triangular (8 rhs)")
+_ours = jax.jit(solve_lower)
+_jax = jax.jit(lambda L, b: jsl.solve_triangular(L, b, lower=True))
 
 
 def problem(n, *, dtype=jnp.float64, key=0):
@@ -66,4 +77,19 @@ def run(sizes, *, repeats=3, num_prefix=16, dtype=jnp.float64) -> list[dict]:
                                 extrapolated=method == "separate solves" and len(ns) < n,
                                 note=(f"timed {len(ns)} of {n} prefixes, x{scale:.1f}"
                                       if method == "separate solves" else "")))
+            rows += _triangular(theta, n, dtype, repeats)
     return rows
+
+
+def _triangular(theta, n, dtype, repeats):
+    L = jnp.linalg.cholesky(theta)
+    b = jnp.asarray(np.random.default_rng(0).standard_normal((n, 8)), dtype)
+    Ln, bn = np.asarray(L), np.asarray(b)
+    t = interleaved(dict(zip(TRIANGULAR, (lambda: _ours(L, b), lambda: _jax(L, b),
+                                          lambda: sla.solve_triangular(Ln, bn, lower=True, check_finite=False)))),
+                    repeats=repeats)
+    ref = t[TRIANGULAR[2]]["out"]
+    return [row("solve", method, timing, N=n, dtype=np.dtype(dtype).name,
+                rel_error=float(np.max(np.abs(np.asarray(timing["out"]) - ref)) / np.max(np.abs(ref))),
+                extrapolated=False, note="")
+            for method, timing in t.items()]

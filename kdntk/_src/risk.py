@@ -18,6 +18,7 @@ and one triangular solve with M test columns (cumulative sums over i).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -128,16 +129,16 @@ def prefix_predictions(
 
 @jax.jit
 def _checked_prefix_path(L, kxX, dz):
-    out = prefix_path(L, kxX, dz)
+    out = prefix_path(L, kxX, dz, row_major=True)   # L is this program's argument
     return out, factor_defect(L, out), jnp.all(jnp.isfinite(kxX))[None]
 
 
-@jax.jit
-def prefix_path(L, kxX, dz):
+@functools.partial(jax.jit, static_argnames="row_major")
+def prefix_path(L, kxX, dz, *, row_major=False):
     """[`prefix_predictions`][kdntk.prefix_predictions] without checks (traceable): (*R, N, M)."""
     n = L.shape[-1]
-    a = solve_lower(L, kxX.T)                                                   # (N, M)
-    c = solve_lower(L, dz.reshape(-1, n).T).T                                   # (B, N)
+    a = solve_lower(L, kxX.T, row_major=row_major)                              # (N, M)
+    c = solve_lower(L, dz.reshape(-1, n).T, row_major=row_major).T              # (B, N)
     return jnp.cumsum(c[:, :, None] * a[None], axis=-2).reshape(dz.shape + (kxX.shape[0],))
 
 

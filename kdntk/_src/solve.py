@@ -14,6 +14,7 @@ for all nested sample sizes at once.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import jax
@@ -148,21 +149,22 @@ def _check_path_rhs(dz, theta, name, against):
 
 @jax.jit
 def _checked_norm_path(L, dz):
-    norms = norm_path(L, dz)
+    norms = norm_path(L, dz, row_major=True)   # L is this program's argument
     return norms, factor_defect(L, norms)
 
 
-@jax.jit
-def norm_path(L, dz):
+@functools.partial(jax.jit, static_argnames="row_major")
+def norm_path(L, dz, *, row_major=False):
     """[`weight_norm_path_from_cholesky`][kdntk.weight_norm_path_from_cholesky] without checks
-    (traceable; the sweeps call it inside their programs)."""
+    (traceable; the sweeps call it inside their programs). ``row_major``: L is an argument of the
+    program, not computed in it (kdntk/_src/triangular.py)."""
     batch = L.shape[:-2]
     extra = dz.shape[: dz.ndim - 1 - len(batch)]
     n = L.shape[-1]
     # (*E, *B, N) -> (*B, N, prod E): one triangular solve with many columns.
     rhs = dz.reshape((-1,) + batch + (n,))
     rhs = jnp.moveaxis(rhs, 0, -1)
-    c = solve_lower(L, rhs)
+    c = solve_lower(L, rhs, row_major=row_major)
     norms = jnp.sqrt(jnp.cumsum(c * c, axis=-2))
     return jnp.moveaxis(norms, -1, 0).reshape(extra + batch + (n,))
 

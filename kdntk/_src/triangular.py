@@ -1,16 +1,22 @@
-"""Solves with a lower Cholesky factor L (L L^T = Theta), without a copy of L per solve.
+"""Solves with a lower Cholesky factor L (L L^T = Theta), in the memory order L arrives in.
 
-jaxlib runs a triangular solve on CPU as LAPACK's ``?trsm``, which reads column-major arrays, and
-JAX arrays are row-major: XLA hands LAPACK a transposed copy of L on every call. That copy, not
-the solve, was the cost of a solve at large N: 0.35 s of a one-vector solve at N = 8192 on the
-2-core CI machine, against 0.018 s for scipy's solve on the same L (a matrix-vector product's
-time: the solve reads L once). The transpose L^T of a row-major L *is* L in column-major order,
-so these functions ask LAPACK for the transposed problem on L^T, which XLA passes without a copy:
-the same LAPACK call on the same numbers, bit-identical results, ~10x faster at N = 4096
-(benchmarks: docs/benchmarks.md, "Triangular solves").
+jaxlib runs a triangular solve on CPU as LAPACK's ``?trsm``, which reads column-major arrays:
 
-Every solve of kdntk with a factor goes through here: the all-prefix norms, predictions,
-Theorem 2's paths, the condition estimate and the mixed-precision refinement.
+- A factor computed in the same compiled program comes out of LAPACK's ``?potrf`` column-major,
+  and the plain call takes it as it is (``row_major=False``, the default).
+- A factor that is an argument of the program (a user's L, or one returned by another program)
+  is row-major, as every JAX array; for the plain call XLA makes a transposed copy of it first,
+  on every call. That copy, not the solve, was the cost: 0.35 s of a one-vector solve at
+  N = 8192 on the 2-core CI machine, against 0.018 s for scipy's solve (one pass over L). The
+  transpose L^T of a row-major L *is* L in column-major order, so ``row_major=True`` asks LAPACK
+  for the transposed problem on L^T, which XLA passes without a copy: the same LAPACK call on the
+  same numbers, bit-identical, 7-8x faster with 8 right-hand sides at N = 4096-8192
+  (docs/benchmarks.md, "Triangular solves"). For a factor computed in the same program it would
+  make XLA write that factor transposed instead (a factorization and solve 15 % slower at
+  N = 4096).
+
+That is jaxlib 0.10 (the lock's Python 3.11). The XLA of jaxlib 0.12 copies an argument factor
+in either form; the two take the same time there.
 """
 
 from __future__ import annotations
@@ -20,36 +26,37 @@ import jax.scipy.linalg as jsl
 __all__ = ["solve_lower", "solve_lower_transposed", "cho_solve"]
 
 
-def solve_lower(L, b):
+def solve_lower(L, b, *, row_major: bool = False):
     """L^-1 b for a lower-triangular L (N, N) and b (N,) or (N, K) (traceable; batched L (*B, N, N)
-    with b (*B, N, K)).
+    with b (*B, N, K)). ``row_major``: L is an argument of the program (module doc).
 
     >>> import jax.numpy as jnp
-    >>> solve_lower(jnp.array([[2.0, 0.0], [1.0, 1.0]]), jnp.array([2.0, 3.0]))
+    >>> solve_lower(jnp.array([[2.0, 0.0], [1.0, 1.0]]), jnp.array([2.0, 3.0]), row_major=True)
     Array([1., 2.], dtype=float32)
     """
-    return jsl.solve_triangular(_t(L), b, lower=False, trans=1)
+    if row_major:
+        return jsl.solve_triangular(L.swapaxes(-1, -2), b, lower=False, trans=1)
+    return jsl.solve_triangular(L, b, lower=True)
 
 
-def solve_lower_transposed(L, b):
-    """L^-T b for a lower-triangular L (traceable; shapes as in ``solve_lower``).
+def solve_lower_transposed(L, b, *, row_major: bool = False):
+    """L^-T b for a lower-triangular L (traceable; arguments as in ``solve_lower``).
 
     >>> import jax.numpy as jnp
     >>> solve_lower_transposed(jnp.array([[2.0, 0.0], [1.0, 1.0]]), jnp.array([2.0, 3.0]))
     Array([-0.5,  3. ], dtype=float32)
     """
-    return jsl.solve_triangular(_t(L), b, lower=False, trans=0)
+    if row_major:
+        return jsl.solve_triangular(L.swapaxes(-1, -2), b, lower=False, trans=0)
+    return jsl.solve_triangular(L, b, lower=True, trans=1)
 
 
-def cho_solve(L, b):
-    """Theta^-1 b = L^-T L^-1 b from the lower Cholesky factor L of Theta (traceable).
+def cho_solve(L, b, *, row_major: bool = False):
+    """Theta^-1 b = L^-T L^-1 b from the lower Cholesky factor L of Theta (traceable; arguments as
+    in ``solve_lower``).
 
     >>> import jax.numpy as jnp
     >>> cho_solve(jnp.array([[2.0, 0.0], [1.0, 1.0]]), jnp.array([4.0, 3.0]))
     Array([0.5, 1. ], dtype=float32)
     """
-    return solve_lower_transposed(L, solve_lower(L, b))
-
-
-def _t(L):
-    return L.swapaxes(-1, -2)
+    return solve_lower_transposed(L, solve_lower(L, b, row_major=row_major), row_major=row_major)
