@@ -10,9 +10,10 @@ Methods, on the same (N, N) NTK matrix and logit changes dz:
 The norms of the separate solves at the timed n are compared with kdntk's first.
 
 And one triangular solve L^-1 B with 8 right-hand sides on the factor of the same matrix, three
-ways: kdntk's (``kdntk/_src/triangular.py``, every solve of the library), JAX's own
-``jax.scipy.linalg.solve_triangular`` on the same L (under jaxlib 0.10 XLA copies L for LAPACK
-on every call), and scipy's (the floor: one pass over L).
+ways, L being the program's argument: kdntk's (``kdntk/_src/triangular.py``, ``row_major=True``,
+as in ``weight_norm_path_from_cholesky``), JAX's own ``jax.scipy.linalg.solve_triangular`` on
+the same L (under jaxlib 0.10 XLA copies L for LAPACK on every call), and scipy's (the floor: one
+pass over L).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from _timing import interleaved, row
 from kdntk._src.triangular import solve_lower
 
 TRIANGULAR = ("kdntk solve_lower (8 rhs)", "jax.scipy solve_triangular (8 rhs)", "scipy solve_triangular (8 rhs)")
-_ours = jax.jit(solve_lower)
+_ours = jax.jit(lambda L, b: solve_lower(L, b, row_major=True))   # L is the program's argument
 _jax = jax.jit(lambda L, b: jsl.solve_triangular(L, b, lower=True))
 
 
