@@ -98,7 +98,8 @@ def weight_norm_mixed(
       ...     dz = jax.random.normal(jax.random.key(1), (64,), jnp.float64)
       ...     norms = kdntk.weight_norm_mixed(theta, dz, sample_sizes=[16, 64])
       ...     exact = kdntk.weight_norm_path(theta, dz)[jnp.array([15, 63])]
-      >>> bool(jnp.max(jnp.abs(norms / exact - 1)) < 1e-12)
+      ...     error = float(jnp.max(jnp.abs(norms / exact - 1)))
+      >>> error < 1e-12
       True
     """
     theta = check_square(theta, ndim=2)
