@@ -74,8 +74,8 @@ def test_nnx_module_gives_the_same_ntk_as_its_plain_function():
 
     model = nnx.Sequential(nnx.Linear(3, 16, rngs=nnx.Rngs(0)), nnx.tanh, nnx.Linear(16, 2, rngs=nnx.Rngs(1)))
     apply_fn, params = kdntk.nnx_apply(model)
-    w1, b1 = model.layers[0].kernel.value, model.layers[0].bias.value
-    w2, b2 = model.layers[2].kernel.value, model.layers[2].bias.value
+    w1, b1 = model.layers[0].kernel[...], model.layers[0].bias[...]
+    w2, b2 = model.layers[2].kernel[...], model.layers[2].bias[...]
 
     def plain(p, x):
         return jnp.tanh(x @ p[0] + p[1][None]) @ p[2] + p[3][None]
