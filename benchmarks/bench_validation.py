@@ -41,7 +41,7 @@ def run(sizes, *, repeats=3) -> list[dict]:
                 "predict": (lambda: kdntk.predict(kxX, theta, dz),
                             lambda: _factor_predict(theta, kxX, dz)[0]),
                 "weight_norm_path_from_cholesky": (lambda: kdntk.weight_norm_path_from_cholesky(L, dz),
-                                                   lambda: norm_path(L, dz)),
+                                                   lambda: norm_path(L, dz, row_major=True)),
                 "transfer_risk": (lambda: kdntk.transfer_risk(zt, zs).risk,
                                   lambda: _transfer_risk(zt, zs).risk),
             }

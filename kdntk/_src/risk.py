@@ -135,7 +135,8 @@ def _checked_prefix_path(L, kxX, dz):
 
 @functools.partial(jax.jit, static_argnames="row_major")
 def prefix_path(L, kxX, dz, *, row_major=False):
-    """[`prefix_predictions`][kdntk.prefix_predictions] without checks (traceable): (*R, N, M)."""
+    """[`prefix_predictions`][kdntk.prefix_predictions] without checks (traceable): (*R, N, M).
+    ``row_major``: L is an argument of the program, not computed in it (kdntk/_src/triangular.py)."""
     n = L.shape[-1]
     a = solve_lower(L, kxX.T, row_major=row_major)                              # (N, M)
     c = solve_lower(L, dz.reshape(-1, n).T, row_major=row_major).T              # (B, N)

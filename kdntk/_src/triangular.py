@@ -1,4 +1,7 @@
-"""Solves with a lower Cholesky factor L (L L^T = Theta), in the memory order L arrives in.
+"""Solves with a real lower Cholesky factor L (L L^T = Theta), in the memory order L arrives in.
+
+Every solve of kdntk with a finished factor goes through here (the panel solves inside the
+blocked factorization, kdntk/_src/blocked_cholesky.py, work on small blocks and do not).
 
 jaxlib runs a triangular solve on CPU as LAPACK's ``?trsm``, which reads column-major arrays:
 
@@ -10,7 +13,7 @@ jaxlib runs a triangular solve on CPU as LAPACK's ``?trsm``, which reads column-
   N = 8192 on the 2-core CI machine, against 0.018 s for scipy's solve (one pass over L). The
   transpose L^T of a row-major L *is* L in column-major order, so ``row_major=True`` asks LAPACK
   for the transposed problem on L^T, which XLA passes without a copy: the same LAPACK call on the
-  same numbers, bit-identical, 7-8x faster with 8 right-hand sides at N = 4096-8192
+  same numbers, bit-identical, 6.9-7.7x faster with 8 right-hand sides at N = 4096-8192
   (docs/benchmarks.md, "Triangular solves"). For a factor computed in the same program it would
   make XLA write that factor transposed instead (a factorization and solve 15 % slower at
   N = 4096).
