@@ -1,6 +1,7 @@
 """Effective student logits z_eff (root of Ji & Zhu Eq. 3) against independent oracles:
 an mpmath bisection at 300 digits, the T = 1 closed form, central finite differences."""
 
+import logging
 import math
 
 import jax
@@ -272,6 +273,32 @@ def test_effective_logits_under_jit_vmap_and_grad_with_traced_ratio_and_temperat
     sums = eager[3:].sum(-1)
     np.testing.assert_allclose(g_rho, (sums[0] - sums[1]) / (2 * FD_STEP), rtol=1e-6)
     np.testing.assert_allclose(g_T, (sums[2] - sums[3]) / (2 * FD_STEP), rtol=1e-6)
+
+
+def test_concrete_arguments_of_any_shape_run_one_program_with_the_inlined_solvers_numbers(caplog):
+    """Concrete arguments go through fixed blocks of one compiled program
+    (``solve_effective_blocks``: eager calls, and the sweeps' binary effective logits); inlined
+    into a program (a user's jit; the multiclass trials) the solver must give the same numbers
+    bit for bit: every case of this module (both solvers, saturation, hard labels, rho in {0, 1}),
+    in float64 and float32, cut at and around the block edge (the last block padded). A call of
+    a new shape compiles nothing."""
+    from kdntk._src.effective import BLOCK_SIZE, solve_effective_blocks
+
+    flat64 = [np.concatenate([np.ravel(a) for a in args]) for args in zip(*_cases().values())]
+    for flat in (flat64, [a.astype(np.float32) for a in flat64]):
+        inlined = np.asarray(jax.jit(_effective)(*flat))
+        assert inlined.dtype == flat[0].dtype and inlined.size > 2 * BLOCK_SIZE
+        for m in (1, BLOCK_SIZE - 1, BLOCK_SIZE, BLOCK_SIZE + 1, inlined.size):
+            got = solve_effective_blocks(*(a[:m] for a in flat))
+            assert got.dtype == flat[0].dtype
+            np.testing.assert_array_equal(got, inlined[:m])
+    grid = solve_effective_blocks(np.linspace(-3, 3, 6)[:, None], np.array([0.0, 1.0]), 0.5, 2.0)
+    np.testing.assert_array_equal(grid, np.asarray(jax.jit(_effective)(
+        *np.broadcast_arrays(np.linspace(-3, 3, 6)[:, None], np.array([0.0, 1.0]), 0.5, 2.0))))
+    assert solve_effective_blocks(np.ones((2, 0)), 1.0, 0.5, 1.0).shape == (2, 0)
+    with caplog.at_level(logging.WARNING), jax.log_compiles():
+        solve_effective_blocks(*(a[:777] for a in flat64))
+    assert not [r for r in caplog.records if r.getMessage().startswith("Compiling")]
 
 
 @pytest.fixture(scope="module")

@@ -363,19 +363,25 @@ def check_not_traced(function: str, **arrays) -> None:
             )
 
 
-def broadcast_named(**arrays):
-    """The arguments broadcast to one shape in one floating dtype; a ValueError names the
-    arguments whose shapes clash."""
-    xs = [jnp.asarray(x) for x in arrays.values()]
-    dtype = jnp.result_type(*[x.dtype for x in xs], float)
+def broadcast_spec(**arrays) -> tuple:
+    """(shape, dtype): the shape the arguments broadcast to and their common floating dtype; a
+    ValueError names the arguments whose shapes clash."""
+    dtypes = [x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype for x in arrays.values()]
+    dtype = jnp.result_type(*dtypes, float)
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(float)
     try:
-        shape = jnp.broadcast_shapes(*[x.shape for x in xs])
+        shape = jnp.broadcast_shapes(*[jnp.shape(x) for x in arrays.values()])
     except ValueError:
         shapes = ", ".join(f"{k} {jnp.shape(v)}" for k, v in arrays.items())
         raise ValueError(f"arguments must broadcast against each other; got shapes {shapes}.") from None
-    return [jnp.broadcast_to(x.astype(dtype), shape) for x in xs]
+    return shape, dtype
+
+
+def broadcast_named(**arrays):
+    """The arguments broadcast to one shape in one floating dtype (``broadcast_spec``)."""
+    shape, dtype = broadcast_spec(**arrays)
+    return [jnp.broadcast_to(jnp.asarray(x).astype(dtype), shape) for x in arrays.values()]
 
 
 def _raise_if(bad, *, message, error):

@@ -40,9 +40,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from kdntk._src.checks import broadcast_named, check_distillation_args
+from kdntk._src.checks import broadcast_named, broadcast_spec, check_distillation_args, is_concrete
 
-__all__ = ["effective_logits", "correction_logits", "solve_effective", "correction", "NEWTON_STEPS"]
+__all__ = ["effective_logits", "correction_logits", "solve_effective", "solve_effective_blocks",
+           "correction", "NEWTON_STEPS"]
 
 NEWTON_STEPS = 40
 """At most this many safeguarded Halley (direct) or Newton (log-space) steps per root; the loop
@@ -270,6 +271,39 @@ def solve_effective(z_t, y_g, rho, T):
     return z.ravel()[:n].reshape(z_t.shape)
 
 
+def solve_effective_blocks(z_t, y_g, rho, T):
+    """``solve_effective`` of concrete arrays through ONE program per dtype; numpy out.
+
+    The broadcast elements run in blocks of BLOCK_SIZE through ``_block_program``, whose shape
+    never changes, so a call of any shape reuses one compilation (~1.3 s on CPU; inside a
+    sweep's trial program the solver was over half of that program's compile time, paid again
+    for every new shape). The last block is padded with its last element. The solve is
+    elementwise, so these are the numbers ``solve_effective`` gives inside any program, bit for
+    bit (tests). Traced arguments (the memory pre-check's shape pass, a user's jit) fall back
+    to ``solve_effective``."""
+    args = (z_t, y_g, rho, T)
+    if not all(is_concrete(v) for v in args):
+        return solve_effective(*jnp.broadcast_arrays(*args))
+    arrays = np.broadcast_arrays(*(np.asarray(v) for v in args))
+    shape, n = arrays[0].shape, arrays[0].size
+    dtype = np.result_type(*arrays)
+    flat = [a.astype(dtype, copy=False).reshape(-1) for a in arrays]
+
+    def block(start):
+        part = [a[start:start + BLOCK_SIZE] for a in flat]
+        if len(part[0]) < BLOCK_SIZE:
+            part = [np.pad(a, (0, BLOCK_SIZE - len(a)), mode="edge") for a in part]
+        return _block_program(*part)
+
+    out = np.empty(-(-n // BLOCK_SIZE) * BLOCK_SIZE, dtype)
+    for start, z in [(i, block(i)) for i in range(0, n, BLOCK_SIZE)]:   # dispatched, then read
+        out[start:start + BLOCK_SIZE] = z
+    return out[:n].reshape(shape)
+
+
+_block_program = jax.jit(_effective_block)
+
+
 @solve_effective.defjvp
 def _effective_jvp(primals, tangents):
     z_t, y_g, rho, T = primals
@@ -336,12 +370,16 @@ def effective_logits(
       Ji & Zhu (2020), Eq. 3 and Fig. 1.
     """
     check_distillation_args(z_t, y_g, soft_ratio, temperature, runtime=True)
-    return _effective_jit(*broadcast_named(z_t=z_t, y_g=y_g, soft_ratio=soft_ratio,
-                                            temperature=temperature))
+    args = {"z_t": z_t, "y_g": y_g, "soft_ratio": soft_ratio, "temperature": temperature}
+    if all(is_concrete(v) for v in args.values()):   # any shape: one program per dtype
+        shape, dtype = broadcast_spec(**args)
+        return jnp.asarray(solve_effective_blocks(*(np.broadcast_to(np.asarray(v, dtype), shape)
+                                                    for v in args.values())))
+    return _effective_jit(*broadcast_named(**args))
 
 
-# Compiled once per shape/dtype: called eagerly, the fori_loop of _solve_canonical is retraced
-# and recompiled on every call (~2 s each on CPU).
+# For traced arguments (a user's jit, vmap or grad): inlined into a jit, compiled once per shape
+# under an eager vmap or grad (op by op, the loops of _solve_canonical would recompile per call).
 _effective_jit = jax.jit(solve_effective)
 
 

@@ -344,6 +344,8 @@ def run(
     evaluate: Callable = _nothing,
     evaluate_args: tuple = (),
     check_evaluated: Callable | None = None,
+    prepare: Callable | None = None,
+    prepare_args: tuple = (),
     trial_bytes: int = 0,
     failure: Callable[[list], Exception] | None = None,
     name: str = "sweep",
@@ -364,6 +366,12 @@ def run(
       evaluate_args: its arguments (the callables themselves, hashable, and arrays).
       check_evaluated: ``check_evaluated(evaluated)`` on the host (numpy, K first): the callable
         contract's value checks; raises a ValueError naming the callable.
+      prepare: ``prepare(evaluated, *prepare_args) -> pytree``, on the host between the
+        callables and the trial program; ``trial`` receives its output as ``evaluated``. For
+        elementwise work that one program per dtype serves at every shape: the binary effective
+        logits (``kdntk._src.student.with_effective_logits``), which inside the trial program
+        were over half of its compile time, paid again for every new N. It must accept tracers
+        too (the memory pre-check traces it for its shapes).
       trial_bytes: device bytes of one trial's working set (the analysis' memory model).
       failure: ``failure(bad_trials) -> Exception`` raised when a trial's outputs are not finite
         (or its factorization failed).
@@ -385,7 +393,7 @@ def run(
     draw, ev_program, core = _Draw(source, impl, num_points), _Evaluate(evaluate), _Trial(trial, impl)
     if sweep.check_memory:   # before anything of size K is allocated, the keys included
         _check_sweep_memory(sweep, draw, ev_program, core, batch // num_dev, num_points, args,
-                            evaluate_args, trial_bytes, name)
+                            evaluate_args, trial_bytes, name, prepare, prepare_args)
     input_keys, init_keys = (jax.random.key_data(a) for a in trial_keys(sweep.key, k))
     starts = range(0, k, batch)
     if sweep.progress:
@@ -402,7 +410,8 @@ def run(
         ev = run_on_mesh(ev_program, mesh, x, *evaluate_args)
         if check_evaluated is not None:
             check_evaluated(ev)
-        outputs.append(run_on_mesh(core, mesh, (x, init_keys[part], ev), *args))
+        given = ev if prepare is None else prepare(ev, *prepare_args)
+        outputs.append(run_on_mesh(core, mesh, (x, init_keys[part], given), *args))
         evaluated.append(ev)
     outputs = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *outputs)
     evaluated = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *evaluated)
@@ -429,14 +438,15 @@ def _apply(program, stacked, *args):
 
 
 def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_points, args,
-                        evaluate_args, trial_bytes, name):
+                        evaluate_args, trial_bytes, name, prepare, prepare_args):
     """Raise InsufficientMemoryError before allocating if the whole sweep cannot fit: the host
     holds every trial's outputs, a device one batch's inputs, outputs and one trial's work."""
     key = jax.random.key_data(sweep.key)[None]
     x = (sweep.inputs[:1, :num_points] if draw.source.kind == "explicit"
          else _drawn_shape(sweep, draw))
     ev = _apply.eval_shape(ev_program, x, *evaluate_args)
-    out = _apply.eval_shape(core, (x, key, ev), *args)
+    given = ev if prepare is None else _apply.eval_shape(prepare, ev, *prepare_args)
+    out = _apply.eval_shape(core, (x, key, given), *args)
 
     def nbytes(tree):
         return sum(leaf.size * np.dtype(leaf.dtype).itemsize for leaf in jax.tree_util.tree_leaves(tree))
@@ -445,7 +455,7 @@ def _check_sweep_memory(sweep, draw, ev_program, core, trials_per_device, num_po
     host = sweep.num_trials * (per_trial + 16)      # + the two keys of each trial
     check_fits(host, jax.local_devices(backend="cpu")[0],
                what=f"{name}'s results for num_trials = {sweep.num_trials:,} trials on the host")
-    device = trials_per_device * (per_trial + nbytes(x)) + int(trial_bytes)
+    device = trials_per_device * (nbytes(out) + nbytes(given) + nbytes(x)) + int(trial_bytes)
     check_fits(device, sweep.mesh.devices.flat[0],
                what=f"{name} (N = {num_points}, {trials_per_device} trials per device per batch)")
 

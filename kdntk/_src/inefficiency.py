@@ -45,6 +45,7 @@ from kdntk._src.student import (
     hyperparameters,
     logit_changes,
     teacher_outputs,
+    with_effective_logits,
 )
 
 __all__ = ["DataInefficiency", "data_inefficiency", "check_sample_sizes"]
@@ -116,9 +117,9 @@ def check_sample_sizes(sample_sizes) -> np.ndarray:
 def _trial(x, key, evaluated, net, rho, T, init, block):
     """||dw_n|| paths (E, R, N) of one trial (kernels, effective logits, factorization, solves)
     and the diagnosis of its kernel."""
-    z_t, y_g = evaluated
+    z_t, y_g, *z_eff = evaluated      # one logit: z_eff from the engine's host step
     nngp, theta = blocked_kernel(net, x, x, ("nngp", "ntk"), block)   # one pass gives both
-    dz = logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp)
+    dz = logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp, *z_eff)
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
     if dz.ndim == 4:        # C classes: ||dw_n||^2 sums the classes' paths (kernel Theta (x) I_C)
         paths = jnp.sqrt(jnp.sum(norm_path(L, jnp.swapaxes(dz, -1, -2)) ** 2, axis=-2))
@@ -219,6 +220,7 @@ def data_inefficiency(
             sweep, _trial, num_points=n, name="data_inefficiency",
             evaluate=teacher_outputs, evaluate_args=(target, labels, r),
             check_evaluated=lambda ev: check_teacher_outputs(ev, labels, rho),
+            prepare=with_effective_logits, prepare_args=(rho, T),
             args=(net, rho, T, init, block),
             trial_bytes=data_inefficiency_bytes(
                 n, trials_per_device=0, num_rhs=callables_size(target) * rho.size,

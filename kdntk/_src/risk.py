@@ -35,7 +35,6 @@ from kdntk._src.checks import (
     check_rhs,
     check_square,
 )
-from kdntk._src.effective import solve_effective
 from kdntk._src.multiclass import top1_disagreement
 from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.inefficiency import callables_size, check_sample_sizes
@@ -45,7 +44,13 @@ from kdntk._src.memory import DEFAULT_BLOCK_ROWS, fit_block_rows, kernel_bytes, 
 from kdntk._src.networks import Network, as_network
 from kdntk._src.results import Result, result, static
 from kdntk._src.solve import cholesky_factor
-from kdntk._src.student import check_teacher_outputs, hyperparameters, initial_logits, teacher_outputs
+from kdntk._src.student import (
+    check_teacher_outputs,
+    hyperparameters,
+    initial_logits,
+    teacher_outputs,
+    with_effective_logits,
+)
 from kdntk._src.triangular import solve_lower
 
 __all__ = ["TransferRisk", "transfer_risk", "TransferRiskCurve", "transfer_risk_curve",
@@ -206,7 +211,7 @@ def _check_evaluated(evaluated, labels, rho):
 def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
     """Risk and error (E, R, S) of one trial, NaN where the factorization failed, and the
     diagnosis of its kernel. One logit: sign disagreements; C classes: top-1 disagreements."""
-    z_t, y_g, z_g = evaluated
+    z_t, y_g, z_g, *z_eff = evaluated     # one logit: z_eff from the engine's host step
     k = blocked_kernel(net, x, x[:n_train], "ntk", block)                # (N + M, N)
     theta, kxX = k[:n_train], k[n_train:]
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
@@ -220,9 +225,8 @@ def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
         risk = jnp.mean(top1_disagreement(z_s, z_t[:, None, None, n_train:]), axis=-1)
         error = jnp.mean((jnp.argmax(z_s, -1) != z_g[None, None, None].astype(jnp.int32)).astype(x.dtype), -1)
     else:
-        z_eff = solve_effective(z_t[:, None, :n_train], y_g[:, None, :], rho[None, :, None], T[None, :, None])
         z0 = initial_logits(net, x, key, init)                          # (N + M,): joint prior
-        z_s = prefix_path(L, kxX, z_eff - z0[None, None, :n_train])[..., sizes - 1, :] + z0[None, None, None, n_train:]  # (E, R, S, M)
+        z_s = prefix_path(L, kxX, z_eff[0] - z0[None, None, :n_train])[..., sizes - 1, :] + z0[None, None, None, n_train:]  # (E, R, S, M)
         risk = jnp.mean((z_t[:, None, None, n_train:] * z_s < 0).astype(x.dtype), axis=-1)
         error = jnp.mean((z_g[None, None, None, :] * z_s < 0).astype(x.dtype), axis=-1)
     bad = ~jnp.all(jnp.isfinite(z_s))   # a failed factorization must not count as agreement
@@ -317,6 +321,7 @@ def transfer_risk_curve(
             sweep, _trial, num_points=n, name="transfer_risk_curve",
             evaluate=_evaluate, evaluate_args=(target, ground_truth, labels, r, n_train),
             check_evaluated=lambda ev: _check_evaluated(ev, labels, rho),
+            prepare=with_effective_logits, prepare_args=(rho, T),
             args=(net, rho, T, init, jnp.asarray(sizes), n_train, block),
             trial_bytes=kernel_bytes(n, n_train, dtype=sweep.dtype, block_rows=block,
                                      per_pair=pair_workspace(net, features, sweep.dtype))

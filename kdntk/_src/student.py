@@ -21,6 +21,7 @@ from jaxtyping import Array, Float
 
 from kdntk._src import callables
 from kdntk._src.checks import (
+    is_concrete,
     PrecisionWarning,
     as_key,
     check_array,
@@ -30,7 +31,7 @@ from kdntk._src.checks import (
     check_inputs,
     check_range,
 )
-from kdntk._src.effective import solve_effective
+from kdntk._src.effective import solve_effective, solve_effective_blocks
 from kdntk._src.softmax_effective import solve_softmax_effective
 from kdntk._src.kernels import blocked_kernel
 from kdntk._src.memory import DEFAULT_BLOCK_ROWS
@@ -47,6 +48,7 @@ __all__ = [
     "check_hard_labels",
     "initial_logits",
     "logit_changes",
+    "with_effective_logits",
     "student_logit_changes",
 ]
 
@@ -175,16 +177,35 @@ def initial_logits(net, x, key, init, nngp=None, classes=None):
     return L @ jax.random.normal(key, shape, x.dtype)
 
 
-def logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp=None):
+def logit_changes(net, x, key, z_t, y_g, rho, T, init, nngp=None, z_eff=None):
     """dz = z_eff(z_t, y_g; rho, T) - z0 of shape (E, R, n) for z_t, y_g (E, n) and rho, T (R,);
-    (E, R, n, C) for C classes (softmax effective logits with z0's class means)."""
+    (E, R, n, C) for C classes (softmax effective logits with z0's class means). A binary
+    ``z_eff`` (E, R, n) already solved (``with_effective_logits``) is used as given."""
     if z_t.ndim == 3:
         z0 = initial_logits(net, x, key, init, nngp, classes=z_t.shape[-1])
         z_eff = solve_softmax_effective(z_t[:, None], y_g[:, None], rho[None, :, None],
                                         T[None, :, None], z0[None, None])
         return z_eff - z0[None, None]
-    z_eff = solve_effective(z_t[:, None, :], y_g[:, None, :], rho[None, :, None], T[None, :, None])
+    if z_eff is None:
+        z_eff = solve_effective(z_t[:, None, :], y_g[:, None, :], rho[None, :, None], T[None, :, None])
     return z_eff - initial_logits(net, x, key, init, nngp)[None, None, :]
+
+
+def with_effective_logits(evaluated, rho, T):
+    """The trial engine's host step (``prepare``) of a sweep with one logit: ``evaluated`` (z_t,
+    y_g, ...) of a batch of trials (K first, z_t (K, E, N'), y_g (K, E, n)) followed by z_eff
+    (K, E, R, n) of the first n points, solved by one program per dtype at every shape
+    (``solve_effective_blocks``) instead of inside each sweep's trial program. With C classes
+    (z_t (K, E, N', C)) ``evaluated`` is returned as it is: their effective logits depend on
+    the trial's z0 and are solved in the trial."""
+    z_t, y_g = evaluated[0], evaluated[1]
+    if z_t.ndim == 4:
+        return evaluated
+    rho, T = (np.asarray(v) if is_concrete(v) else v for v in (rho, T))   # no per-shape eager ops
+    n = y_g.shape[-1]
+    z_eff = solve_effective_blocks(z_t[:, :, None, :n], y_g[:, :, None, :], rho[None, None, :, None],
+                                   T[None, None, :, None])
+    return (*evaluated, z_eff)
 
 
 def student_logit_changes(
