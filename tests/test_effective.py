@@ -292,9 +292,9 @@ def test_concrete_arguments_of_any_shape_run_one_program_with_the_inlined_solver
             got = solve_effective_blocks(*(a[:m] for a in flat))
             assert got.dtype == flat[0].dtype
             np.testing.assert_array_equal(got, inlined[:m])
-    grid = solve_effective_blocks(np.linspace(-3, 3, 6)[:, None], np.array([0.0, 1.0]), 0.5, 2.0)
-    np.testing.assert_array_equal(grid, np.asarray(jax.jit(_effective)(
-        *np.broadcast_arrays(np.linspace(-3, 3, 6)[:, None], np.array([0.0, 1.0]), 0.5, 2.0))))
+    args = (np.linspace(-3, 3, 6)[:, None], np.array([0.0, 1.0]), 0.5, 2.0)   # broadcast (6, 2)
+    flat = [np.ravel(a) for a in np.broadcast_arrays(*args)]
+    np.testing.assert_array_equal(solve_effective_blocks(*args), solve_effective_blocks(*flat).reshape(6, 2))
     assert solve_effective_blocks(np.ones((2, 0)), 1.0, 0.5, 1.0).shape == (2, 0)
     with caplog.at_level(logging.WARNING), jax.log_compiles():
         solve_effective_blocks(*(a[:777] for a in flat64))

@@ -366,7 +366,8 @@ def check_not_traced(function: str, **arrays) -> None:
 def broadcast_spec(**arrays) -> tuple:
     """(shape, dtype): the shape the arguments broadcast to and their common floating dtype; a
     ValueError names the arguments whose shapes clash."""
-    dtypes = [x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype for x in arrays.values()]
+    dtypes = [jax.dtypes.canonicalize_dtype(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype)
+              for x in arrays.values()]   # canonical: float32 when x64 is off, as jnp.asarray gives
     dtype = jnp.result_type(*dtypes, float)
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(float)
