@@ -9,8 +9,12 @@ RUN := $(UV) run --locked
 demo: $(UV)
 	$(RUN) python -m kdntk.demo --out demo-output
 
+# PYTHONDONTWRITEBYTECODE emptied: Python then caches the bytecode of what it imports, so the
+# suite's processes after the first (xdist workers, the multi-process and multi-device
+# subprocesses) do not each recompile jax's and kdntk's sources (3-4 s per process on 2 cores)
+# where the environment sets it.
 test: $(UV)
-	$(RUN) python -m pytest -n 2 --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(RUN) python -m pytest -n 2 --dist worksteal
 
 bench: $(UV)
 	$(RUN) python benchmarks/run.py --quick --out benchmark-results
