@@ -3,6 +3,7 @@ an mpmath bisection at 300 digits, the T = 1 closed form, central finite differe
 
 import logging
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -292,13 +293,29 @@ def test_concrete_arguments_of_any_shape_run_one_program_with_the_inlined_solver
             got = solve_effective_blocks(*(a[:m] for a in flat))
             assert got.dtype == flat[0].dtype
             np.testing.assert_array_equal(got, inlined[:m])
+    small = [a[:777] for a in flat64]   # the inlined solver's unblocked path (<= BLOCK_SIZE elements)
+    np.testing.assert_array_equal(solve_effective_blocks(*small), np.asarray(jax.jit(_effective)(*small)))
     args = (np.linspace(-3, 3, 6)[:, None], np.array([0.0, 1.0]), 0.5, 2.0)   # broadcast (6, 2)
     flat = [np.ravel(a) for a in np.broadcast_arrays(*args)]
     np.testing.assert_array_equal(solve_effective_blocks(*args), solve_effective_blocks(*flat).reshape(6, 2))
     assert solve_effective_blocks(np.ones((2, 0)), 1.0, 0.5, 1.0).shape == (2, 0)
     with caplog.at_level(logging.WARNING), jax.log_compiles():
-        solve_effective_blocks(*(a[:777] for a in flat64))
+        solve_effective_blocks(*(a[:555] for a in flat64))
     assert not [r for r in caplog.records if r.getMessage().startswith("Compiling")]
+
+
+def test_concrete_arguments_closed_over_in_a_trace_are_solved_as_constants():
+    """Concrete arguments inside a user's jit, scan or eval_shape (closed over, not traced): the
+    blocks run at once and the program holds the result as a constant."""
+    z_t, y = np.linspace(-4.0, 4.0, 9), np.tile([0.0, 1.0, 0.3], 3)
+    eager = np.asarray(_effective(z_t, y, 0.4, 2.0))
+    np.testing.assert_array_equal(jax.jit(lambda w: w * _effective(z_t, y, 0.4, 2.0))(2.0), 2 * eager)
+    carry, _ = jax.lax.scan(lambda c, _: (c + _effective(z_t, y, 0.4, 2.0), None), np.zeros(9), None, length=2)
+    np.testing.assert_array_equal(carry, 2 * eager)
+    assert jax.eval_shape(lambda w: w * _effective(z_t, y, 0.4, 2.0), 1.0).shape == (9,)
+    with warnings.catch_warnings():   # Python lists: no deprecation warning on their shapes
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(_effective(list(z_t), list(y), 0.4, 2.0), eager)
 
 
 @pytest.fixture(scope="module")

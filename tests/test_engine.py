@@ -146,16 +146,19 @@ def test_the_trial_program_compiles_once_per_student_for_every_target(caplog):
 def test_binary_sweeps_solve_their_effective_logits_outside_the_trial_program(monkeypatch):
     """One logit: the engine's host step solves z_eff with the one program of every shape, so
     the trial programs (compiled per N) do not contain the solver, over half of their compile
-    time. Checked by making the inlined solver fail if a trial program traces it (3-D inputs,
-    N = 17 and 21: shapes no other test compiles, so the traces are fresh); the numbers are the inlined ones
-    (tests/test_effective.py) and the sweeps' own tests check them against brute force."""
-    from kdntk._src import student
+    time. Checked by making the solver fail wherever a program traces it, except the block
+    program, which holds the original (3-D inputs, N = 17 and 21: shapes no other test compiles,
+    so the traces are fresh; the memory pre-check, which traces the solver for its shapes, is
+    off). The numbers are the inlined ones (tests/test_effective.py) and the sweeps' own tests
+    check them against brute force."""
+    from kdntk._src import effective
 
     def traced(*args):
-        raise AssertionError("a trial program traced the effective-logit solver")
+        raise AssertionError("a program traced the effective-logit solver")
 
-    monkeypatch.setattr(student, "solve_effective", traced)
-    kw = dict(key=jax.random.key(3), num_trials=2, init="zero", soft_ratio=[0.5, 1.0], temperature=2.0)
+    monkeypatch.setattr(effective, "_effective_block", traced)
+    kw = dict(key=jax.random.key(3), num_trials=2, init="zero", soft_ratio=[0.5, 1.0], temperature=2.0,
+              check_memory=False)
     target = lambda x: x[:, 0] - x[:, 2]   # noqa: E731  (3-D inputs: no other test's shapes)
     res = kdntk.data_inefficiency(target, NET, [16], window=1.0, input_dim=3, **kw)
     assert res.norms.shape == (1, 2, 2, 1) and np.all(np.isfinite(res.norms))

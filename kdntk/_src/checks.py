@@ -372,9 +372,9 @@ def broadcast_spec(**arrays) -> tuple:
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(float)
     try:
-        shape = jnp.broadcast_shapes(*[jnp.shape(x) for x in arrays.values()])
+        shape = jnp.broadcast_shapes(*[_shape(x) for x in arrays.values()])
     except ValueError:
-        shapes = ", ".join(f"{k} {jnp.shape(v)}" for k, v in arrays.items())
+        shapes = ", ".join(f"{k} {_shape(v)}" for k, v in arrays.items())
         raise ValueError(f"arguments must broadcast against each other; got shapes {shapes}.") from None
     return shape, dtype
 

@@ -275,12 +275,14 @@ def solve_effective_blocks(z_t, y_g, rho, T):
     """``solve_effective`` of concrete arrays through ONE program per dtype; numpy out.
 
     The broadcast elements run in blocks of BLOCK_SIZE through ``_block_program``, whose shape
-    never changes, so a call of any shape reuses one compilation (~1.3 s on CPU; inside a
+    never changes, so a call of any shape reuses one compilation (about 1 s on CPU; inside a
     sweep's trial program the solver was over half of that program's compile time, paid again
     for every new shape). The last block is padded with its last element. The solve is
     elementwise, so these are the numbers ``solve_effective`` gives inside any program, bit for
     bit (tests). Traced arguments (the memory pre-check's shape pass, a user's jit) fall back
-    to ``solve_effective``."""
+    to ``solve_effective``; concrete ones closed over inside a user's trace are solved now, as
+    constants of that program (``ensure_compile_time_eval``). The arguments share one floating
+    dtype (callers cast them: numpy's promotion is not JAX's)."""
     args = (z_t, y_g, rho, T)
     if not all(is_concrete(v) for v in args):
         return solve_effective(*jnp.broadcast_arrays(*args))
@@ -296,8 +298,9 @@ def solve_effective_blocks(z_t, y_g, rho, T):
         return _block_program(*part)
 
     out = np.empty(-(-n // BLOCK_SIZE) * BLOCK_SIZE, dtype)
-    for start, z in [(i, block(i)) for i in range(0, n, BLOCK_SIZE)]:   # dispatched, then read
-        out[start:start + BLOCK_SIZE] = z
+    with jax.ensure_compile_time_eval():   # run now, also when called inside a user's trace
+        for start, z in [(i, block(i)) for i in range(0, n, BLOCK_SIZE)]:   # dispatched, then read
+            out[start:start + BLOCK_SIZE] = z
     return out[:n].reshape(shape)
 
 

@@ -395,6 +395,7 @@ def run(
         _check_sweep_memory(sweep, draw, ev_program, core, batch // num_dev, num_points, args,
                             evaluate_args, trial_bytes, name, prepare, prepare_args)
     input_keys, init_keys = (jax.random.key_data(a) for a in trial_keys(sweep.key, k))
+    local_device = next(d for d in mesh.devices.flat if d.process_index == jax.process_index())
     starts = range(0, k, batch)
     if sweep.progress:
         from tqdm.auto import tqdm
@@ -410,7 +411,11 @@ def run(
         ev = run_on_mesh(ev_program, mesh, x, *evaluate_args)
         if check_evaluated is not None:
             check_evaluated(ev)
-        given = ev if prepare is None else prepare(ev, *prepare_args)
+        if prepare is None:
+            given = ev
+        else:
+            with jax.default_device(local_device):   # a device of the sweep, not the default
+                given = prepare(ev, *prepare_args)
         outputs.append(run_on_mesh(core, mesh, (x, init_keys[part], given), *args))
         evaluated.append(ev)
     outputs = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *outputs)

@@ -211,7 +211,7 @@ def _check_evaluated(evaluated, labels, rho):
 def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
     """Risk and error (E, R, S) of one trial, NaN where the factorization failed, and the
     diagnosis of its kernel. One logit: sign disagreements; C classes: top-1 disagreements."""
-    z_t, y_g, z_g, *z_eff = evaluated     # one logit: z_eff from the engine's host step
+    z_t, y_g, z_g = evaluated[:3]         # and, with one logit, z_eff from the engine's host step
     k = blocked_kernel(net, x, x[:n_train], "ntk", block)                # (N + M, N)
     theta, kxX = k[:n_train], k[n_train:]
     L = cholesky_factor(theta, jnp.zeros((), x.dtype))
@@ -226,7 +226,7 @@ def _trial(x, key, evaluated, net, rho, T, init, sizes, n_train, block):
         error = jnp.mean((jnp.argmax(z_s, -1) != z_g[None, None, None].astype(jnp.int32)).astype(x.dtype), -1)
     else:
         z0 = initial_logits(net, x, key, init)                          # (N + M,): joint prior
-        z_s = prefix_path(L, kxX, z_eff[0] - z0[None, None, :n_train])[..., sizes - 1, :] + z0[None, None, None, n_train:]  # (E, R, S, M)
+        z_s = prefix_path(L, kxX, evaluated[3] - z0[None, None, :n_train])[..., sizes - 1, :] + z0[None, None, None, n_train:]  # (E, R, S, M)
         risk = jnp.mean((z_t[:, None, None, n_train:] * z_s < 0).astype(x.dtype), axis=-1)
         error = jnp.mean((z_g[None, None, None, :] * z_s < 0).astype(x.dtype), axis=-1)
     bad = ~jnp.all(jnp.isfinite(z_s))   # a failed factorization must not count as agreement

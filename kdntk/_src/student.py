@@ -21,7 +21,6 @@ from jaxtyping import Array, Float
 
 from kdntk._src import callables
 from kdntk._src.checks import (
-    is_concrete,
     PrecisionWarning,
     as_key,
     check_array,
@@ -30,6 +29,7 @@ from kdntk._src.checks import (
     check_distillation_args,
     check_inputs,
     check_range,
+    is_concrete,
 )
 from kdntk._src.effective import solve_effective, solve_effective_blocks
 from kdntk._src.softmax_effective import solve_softmax_effective
