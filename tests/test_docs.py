@@ -103,6 +103,24 @@ def _modules():
             names.append(info.name)
     return names
 
+QUICKSTART = """
+import re, sys, warnings
+warnings.simplefilter("error")   # a warning (e.g. a float32 precision report) is a failure
+for page in sys.argv[1:]:
+    code = re.search(r"```python\\n(.*?)```", open(page).read(), re.S).group(1)
+    exec(compile(code, page, "exec"), {"__name__": "__main__"})
+"""
+
+
+def test_quickstart_code_runs_silently_in_a_fresh_process(tmp_path):
+    """The usage block a reader copies first (README, the site's index) runs as written in a
+    fresh interpreter (JAX's defaults: float32 until the block enables x64) and warns nothing."""
+    pages = [str(ROOT / "README.md"), str(ROOT / "docs" / "index.md")]
+    proc = subprocess.run([sys.executable, "-c", QUICKSTART, *pages], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "inefficiency.csv").stat().st_size > 0
+
 
 @pytest.mark.parametrize("module_name", _modules())
 def test_docstring_examples_run(module_name):
