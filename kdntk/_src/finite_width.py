@@ -40,7 +40,7 @@ from kdntk._src.checks import (
     check_range,
 )
 from kdntk._src.conditioning import report
-from kdntk._src.effective import solve_effective
+from kdntk._src.effective import solve_effective_blocks
 from kdntk._src.jit import filter_jit
 from kdntk._src.kernels import blocked_kernel, empirical_ntk
 from kdntk._src.losses import distillation_loss_per_sample
@@ -118,11 +118,12 @@ def _empirical_kernels(net, params, x_train, x_test):
 
 
 @filter_jit
-def _one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX, learning_rate, max_steps, tol):
+def _one(net, params, x_train, x_test, z_t, y, rho, T, z_eff, theta, kxX, learning_rate, max_steps, tol):
     """Train one network and compare it with both linearized predictions: the closed-form NTK
     ``theta`` (train x train) and ``kxX`` (test x train), and the network's empirical NTK at
     ``params``. Only ``net`` and ``max_steps`` are static, so one program serves every call,
-    seed and key with the same shapes and width."""
+    seed and key with the same shapes and width. ``z_eff``: the binary effective logits, solved
+    outside (``solve_effective_blocks``); None for C classes, solved here (they need z0)."""
     classes = z_t.ndim == 2
 
     def logits(p, x):
@@ -152,7 +153,8 @@ def _one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX, learning_rate
     start = (params, optimizer.init(params), jnp.asarray(jnp.inf, x_train.dtype), 0)
     trained, _, g_norm, steps = jax.lax.while_loop(cond, body, start)
     z0_train, z0_test = logits(params, x_train), logits(params, x_test)
-    z_eff = solve_softmax_effective(z_t, y, rho, T, z0_train) if classes else solve_effective(z_t, y, rho, T)
+    if classes:
+        z_eff = solve_softmax_effective(z_t, y, rho, T, z0_train)
     dz = z_eff - z0_train
     z_net_train, z_net_test = logits(trained, x_train), logits(trained, x_test)
     moved = _tree_norm(jax.tree_util.tree_map(lambda a, b: a - b, trained, params))
@@ -266,12 +268,13 @@ def finite_width_check(
         curvature = float(rho / T ** 2 + (1 - rho)) / (2 if classes else 4)
         learning_rate = x_train.shape[0] / (float(jnp.linalg.eigvalsh(theta)[-1]) * curvature)
     check_range(learning_rate, "learning_rate", low=0.0, low_open=True)
+    z_eff = None if classes else jnp.asarray(solve_effective_blocks(z_t, y, rho, T))
     rows = []
     for m, net in zip(widths, nets):
         per_seed = []
         for s in range(num_seeds):
             _, params = net.init_fn(jax.random.fold_in(key, s), x_train.shape)
-            per_seed.append(_one(net, params, x_train, x_test, z_t, y, rho, T, theta, kxX,
+            per_seed.append(_one(net, params, x_train, x_test, z_t, y, rho, T, z_eff, theta, kxX,
                                  learning_rate, max_steps, tol))
         rows.append({k: np.stack([np.asarray(r[k]) for r in per_seed]) for k in per_seed[0]})
     fields = {k: jnp.asarray(np.stack([r[k] for r in rows])) for k in rows[0]}
