@@ -375,9 +375,8 @@ def effective_logits(
     check_distillation_args(z_t, y_g, soft_ratio, temperature, runtime=True)
     args = {"z_t": z_t, "y_g": y_g, "soft_ratio": soft_ratio, "temperature": temperature}
     if all(is_concrete(v) for v in args.values()):   # any shape: one program per dtype
-        shape, dtype = broadcast_spec(**args)
-        return jnp.asarray(solve_effective_blocks(*(np.broadcast_to(np.asarray(v, dtype), shape)
-                                                    for v in args.values())))
+        _, dtype = broadcast_spec(**args)                # names the arguments if shapes clash
+        return jnp.asarray(solve_effective_blocks(*(np.asarray(v, dtype) for v in args.values())))
     return _effective_jit(*broadcast_named(**args))
 
 
