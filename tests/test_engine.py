@@ -8,6 +8,7 @@ XLA's compile log for "compiled once".
 
 import csv
 import dataclasses
+import functools
 import logging
 
 import jax
@@ -22,8 +23,13 @@ NET = kdntk.mlp(2)
 K = 3
 
 
+@functools.cache
 def _snapshots():
-    params = jax.jit(jax.vmap(lambda k: NET.init_fn(k, (-1, 2))[1]))(jax.random.split(jax.random.key(1), 2))
+    """Two untrained teachers of NET's shapes, built once from numpy (standard normal weights, as
+    NET's init draws them): no compiled init program, and the same object for every sweep call."""
+    shapes = jax.eval_shape(lambda k: NET.init_fn(k, (-1, 2))[1], jax.random.key(1))
+    rng = np.random.default_rng(1)
+    params = jax.tree_util.tree_map(lambda s: jnp.asarray(rng.normal(size=(2, *s.shape))), shapes)
     return kdntk.teachers.TeacherSnapshots(params, jnp.array([1, 4]), jnp.asarray(0.3), NET)
 
 
@@ -197,8 +203,9 @@ def test_engine_arguments_are_validated_with_the_same_messages_in_every_sweep(ba
 
 
 def test_results_have_fixed_rank_and_export_a_long_table(tmp_path):
-    res = kdntk.data_inefficiency(TASK, NET, [2, 4], key=jax.random.key(0), num_trials=2, soft_ratio=0.5)
-    assert res.inefficiency.shape == (1, 1, 2) and res.norms.shape == (1, 1, 2, 2)
+    # K trials and sizes [2, 4]: the trial program of the data_inefficiency sweep above
+    res = kdntk.data_inefficiency(TASK, NET, [2, 4], key=jax.random.key(0), num_trials=K, soft_ratio=0.5)
+    assert res.inefficiency.shape == (1, 1, 2) and res.norms.shape == (1, 1, K, 2)
     table = res.to_dict()
     assert list(table)[:4] == ["teacher", "soft_ratio", "temperature", "n"]
     np.testing.assert_array_equal(table["n"], [2, 4])
