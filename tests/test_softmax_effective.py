@@ -42,6 +42,24 @@ def _effective_in_grid_rows(z_t, y, rho, T):
     return np.concatenate(out).reshape(z_t.shape)
 
 
+def _mp_solve(J, F):
+    """x with J x = F by Gaussian elimination with partial pivoting on lists of mpf (mpmath's
+    lu_solve does the same arithmetic through its matrix class, several times slower)."""
+    n = len(F)
+    A = [row[:] + [f] for row, f in zip(J, F)]
+    for k in range(n):
+        p = max(range(k, n), key=lambda i: abs(A[i][k]))
+        A[k], A[p] = A[p], A[k]
+        for i in range(k + 1, n):
+            m = A[i][k] / A[k][k]
+            if m:
+                A[i][k:] = [a - m * b for a, b in zip(A[i][k:], A[k][k:])]
+    x = [mpmath.mpf(0)] * n
+    for k in reversed(range(n)):
+        x[k] = (A[k][n] - sum(A[k][j] * x[j] for j in range(k + 1, n))) / A[k][k]
+    return x
+
+
 def mp_effective(z_t, y, rho, T, start, dps=50):
     """The root by Newton's method at ``dps`` digits on the class equations in log form,
 
@@ -69,14 +87,14 @@ def mp_effective(z_t, y, rho, T, start, dps=50):
         for _ in range(100):
             a, s = softmax([v / T for v in z]), softmax(z)
             tot = [alpha * a[c] + beta * s[c] for c in range(C)]
-            F = mpmath.matrix([mpmath.log(tot[c]) - log_m[c] for c in rows] + [sum(z) / C])
-            J = mpmath.matrix(C, C)
-            for i, c in enumerate(rows):
-                for j in range(C):
-                    J[i, j] = (alpha * a[c] * ((c == j) - a[j]) / T + beta * s[c] * ((c == j) - s[j])) / tot[c]
-            for j in range(C):
-                J[C - 1, j] = mpmath.mpf(1) / C
-            step = mpmath.lu_solve(J, F)
+            F = [mpmath.log(tot[c]) - log_m[c] for c in rows] + [sum(z) / C]
+            # J[c, j] = (alpha / T a_c (delta_cj - a_j) + beta s_c (delta_cj - s_j)) / tot_c
+            J = []
+            for c in rows:
+                u, v = alpha * a[c] / T / tot[c], beta * s[c] / tot[c]
+                J.append([(u + v if c == j else 0) - u * a[j] - v * s[j] for j in range(C)])
+            J.append([mpmath.mpf(1) / C] * C)
+            step = _mp_solve(J, F)
             z = [z[j] - step[j] for j in range(C)]
             if max(abs(v) for v in step) <= mpmath.mpf(10) ** (5 - dps) * max(1, max(abs(v) for v in z)):
                 return np.array([float(v) for v in z])
@@ -240,10 +258,11 @@ def test_pure_soft_is_the_centred_teacher_and_pure_hard_diverges_by_label_never_
 def test_integer_labels_mean_their_one_hot_vectors_and_arguments_broadcast():
     rng = np.random.default_rng(9)
     z_t, labels = rng.normal(0, 2, (6, 3)), np.array([0, 2, 1, 1, 0, 2])
-    rho = np.array([[0.2], [0.6], [0.9]])   # (3, 1) against samples (6,): (3, 6, 3), as in the jit/vmap test
-    z = np.asarray(_effective(z_t, labels, rho, 2.0))
+    # rho, T (3, 1) against samples (6,): (3, 6, 3); the one-hot call is the jit/vmap test's eager program
+    rho, T = np.array([[0.2], [0.6], [0.9]]), np.array([[2.0], [0.5], [2.0]])
+    z = np.asarray(_effective(z_t, labels, rho, T))
     assert z.shape == (3, 6, 3)
-    np.testing.assert_array_equal(z, np.asarray(_effective(z_t, np.eye(3)[labels], rho, 2.0)))
+    np.testing.assert_array_equal(z, np.asarray(_effective(z_t, np.eye(3)[labels], rho, T)))
 
 
 def _flow_limit(z_t, y, rho, T, z0, theta):
@@ -377,15 +396,17 @@ def test_the_newton_predictor_is_only_a_start_the_safeguarded_solver_certifies(m
     from kdntk._src import softmax_effective as se
 
     args = [jnp.asarray(a, dtype) for a in _grid(10, 21)]
-    def solve():   # a new function each time: jit would reuse the trace of the same one
-        return np.asarray(jax.jit(lambda *a: se.solve_softmax_effective(*a))(*args), np.float64)
+
+    def both(*a):
+        """Both variants in one program (one compilation): the patches apply while it is traced."""
+        monkeypatch.setattr(se, "PREDICTOR_STEPS", 0)
+        without = se.solve_softmax_effective(*a)
+        monkeypatch.setattr(se, "_predict", lambda q, nu, *rest: (q + 3.0, rest[-3]))   # (q + 3, hi)
+        return without, se.solve_softmax_effective(*a)
 
     with_predictor = np.asarray(_effective(*args), np.float64)   # the C = 10 grid tests' program
-    monkeypatch.setattr(se, "PREDICTOR_STEPS", 0)
-    without = solve()
-    monkeypatch.setattr(se, "_predict", lambda q, nu, *rest: (q + 3.0, rest[-3]))   # (q + 3, hi)
-    hostile = solve()
-    for other in (without, hostile):
+    for other in jax.jit(both)(*args):
+        other = np.asarray(other, np.float64)
         err = np.abs(with_predictor - other).max(-1) / np.maximum(1.0, np.abs(other).max(-1))
         assert np.all(np.isfinite(other)) and err.max() <= tol
 
