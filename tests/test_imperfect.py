@@ -194,8 +194,11 @@ def test_curve_with_a_network_initialization_matches_the_path_with_that_z0():
                                               jnp.broadcast_to(z0, (2, 12)))
     np.testing.assert_allclose(np.asarray(res.trial_derivative[:, k]), np.asarray(ref.derivative)[:, [5, 11]],
                                rtol=1e-7)
-    zero = kdntk.ji_zhu.hard_label_effect_curve(teachers, gt, net, [6, 12], key=key, num_trials=K)
-    assert not np.allclose(np.asarray(zero.trial_derivative), np.asarray(res.trial_derivative))
+    # ... and z0 matters: the same path with z0 = 0 (what the default init="zero" gives; its curve
+    # equals that path in the test above) differs. The path's program is the one just compiled.
+    zero = kdntk.ji_zhu.hard_label_effect_path(kdntk.ntk(net, x), teachers(x), (z_g > 0).astype(x.dtype), z_g,
+                                               jnp.zeros((2, 12)))
+    assert not np.allclose(np.asarray(zero.derivative)[:, [5, 11]], np.asarray(res.trial_derivative[:, k]))
     with pytest.raises(ValueError, match="init"):
         kdntk.ji_zhu.hard_label_effect_curve(teachers, gt, net, [6], key=key, init="ones")
 
