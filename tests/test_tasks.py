@@ -8,6 +8,8 @@ import numpy as np
 from kdntk import tasks
 
 N = 40_000  # MC sample size; every check below passes by >= 5 standard errors when true
+M = 50      # the exact checks' sample size, one for all (each op of an eager call compiles per shape)
+Q = 5       # the exact checks' mixture modes, one for all (the same shapes again)
 
 
 def test_sample_inputs_mean_and_covariance_within_monte_carlo_error(key):
@@ -38,11 +40,11 @@ def test_sign_flip_frequency_matches_p_flip_binomial_error(key):
 
 
 def test_sign_flip_is_a_deterministic_function_of_x(key):
-    x = tasks.sample_inputs(jax.random.key(2), 500)
-    task = tasks.sign_flip(key, tasks.gaussian_mixture(jax.random.key(3), 2), p_flip=0.5)
+    x = tasks.sample_inputs(jax.random.key(2), M)
+    task = tasks.sign_flip(key, tasks.gaussian_mixture(jax.random.key(3), Q), p_flip=0.5)
     z = np.asarray(task(x))
     np.testing.assert_array_equal(task(x), z)  # same x, same noise
-    perm = np.random.default_rng(0).permutation(500)
+    perm = np.random.default_rng(0).permutation(M)
     np.testing.assert_array_equal(task(x[perm]), z[perm])  # depends on x, not on its position
 
 
@@ -59,28 +61,28 @@ def test_random_logits_mean_zero_variance_scale_squared_and_deterministic(key):
 
 
 def test_zero_function_is_zero():
-    x = tasks.sample_inputs(jax.random.key(5), 9)
+    x = tasks.sample_inputs(jax.random.key(5), M)
     z = tasks.zero_function()(x)
-    assert z.shape == (9,)
+    assert z.shape == (M,)
     np.testing.assert_array_equal(z, 0.0)
 
 
 def test_gaussian_mixture_equals_numpy_loop_over_modes(key):
-    task = tasks.gaussian_mixture(key, 5, dim=2)
+    task = tasks.gaussian_mixture(key, Q, dim=2)
     A, C, S = (np.asarray(a) for a in (task.amplitudes, task.centers, task.widths))
-    assert A.shape == (5,) and C.shape == (5, 2) and S.shape == (5,)
-    x = np.asarray(tasks.sample_inputs(jax.random.key(6), 30))
-    ref = np.zeros(30)
-    for j in range(5):  # 003 S4: sum_j A_j exp(-||x - x_j||^2 / sigma_j)
-        for i in range(30):
+    assert A.shape == (Q,) and C.shape == (Q, 2) and S.shape == (Q,)
+    x = np.asarray(tasks.sample_inputs(jax.random.key(6), M))
+    ref = np.zeros(M)
+    for j in range(Q):  # 003 S4: sum_j A_j exp(-||x - x_j||^2 / sigma_j)
+        for i in range(M):
             ref[i] += A[j] * np.exp(-np.sum((x[i] - C[j]) ** 2) / S[j])
     np.testing.assert_allclose(task(jnp.asarray(x)), ref, rtol=1e-12, atol=1e-300)
     # widths around 15 / q^2, amplitudes of modulus in [0.5, 1.5] (spread 0.5)
-    assert np.all((S >= 0.5 * 15 / 25) & (S <= 1.5 * 15 / 25))
+    assert np.all((S >= 0.5 * 15 / Q**2) & (S <= 1.5 * 15 / Q**2))
     assert np.all((np.abs(A) >= 0.5) & (np.abs(A) <= 1.5))
 
 
 def test_hard_labels_are_indicator_of_positive_target(key):
-    task = tasks.gaussian_mixture(key, 3)
-    x = tasks.sample_inputs(jax.random.key(7), 50, std=2.0)
+    task = tasks.gaussian_mixture(key, Q)
+    x = tasks.sample_inputs(jax.random.key(7), M, std=2.0)
     np.testing.assert_array_equal(tasks.hard_labels(task)(x), (np.asarray(task(x)) > 0).astype(float))
