@@ -9,6 +9,10 @@ import pytest
 
 import kdntk
 
+# The linear-kernel weight-norm paths below all use inputs of one shape (N_IN, D_IN), N_IN < D_IN,
+# so the kernel, the path and alpha_bar compile once for the three tests.
+N_IN, D_IN = 8, 9
+
 
 def test_kernel_side_cosines_equal_explicit_feature_vectors_for_linear_kernel():
     rng = np.random.default_rng(0)
@@ -32,10 +36,10 @@ def test_ntk_diagonal_matches_full_kernel_diagonal():
 
 def test_alpha_bar_eq9_equals_projection_angle_for_linear_kernel():
     rng = np.random.default_rng(1)
-    x, w = rng.normal(size=(6, 9)), rng.normal(size=9)
+    x, w = rng.normal(size=(N_IN, D_IN)), rng.normal(size=D_IN)
     path = kdntk.weight_norm_path(kdntk.ntk(kdntk.phuong_lampert.linear(), x), x @ w)
     alpha = kdntk.ji_zhu.ntk_alpha_bar(path, oracle_norm=np.linalg.norm(w))
-    for k in range(1, 7):
+    for k in range(1, N_IN + 1):
         X = x[:k].T
         w_hat = X @ np.linalg.solve(X.T @ X, X.T @ w)
         np.testing.assert_allclose(alpha[k - 1], np.arccos(np.linalg.norm(w_hat) / np.linalg.norm(w)), atol=1e-7)
@@ -44,7 +48,7 @@ def test_alpha_bar_eq9_equals_projection_angle_for_linear_kernel():
 def test_oracle_norm_exact_when_path_converged_linear_kernel():
     # w* in the span of the first 3 inputs: ||dw_n|| = ||w*|| for n >= 3 (Thm 1), tail 0
     rng = np.random.default_rng(2)
-    x = rng.normal(size=(8, 8))
+    x = rng.normal(size=(N_IN, D_IN))
     w = x[:3].T @ rng.normal(size=3)
     path = kdntk.weight_norm_path(kdntk.ntk(kdntk.phuong_lampert.linear(), x), x @ w)
     est = kdntk.ji_zhu.oracle_norm_estimate(path)
@@ -74,12 +78,12 @@ def test_oracle_norm_extrapolates_power_law_path_exactly():
 
 def test_thm1_bound_holds_for_linear_isotropic_exact_risk():
     # linear kernel, isotropic inputs: R_n = alpha_bar_n / pi exactly; p is the beta-function closed form
-    d = 15
+    d = D_IN
     rng = np.random.default_rng(3)
     w = rng.normal(size=d)
     p = functools.partial(kdntk.phuong_lampert.isotropic_reverse_angle_cdf, dim=d)
     for _ in range(5):
-        x = rng.normal(size=(d - 1, d))
+        x = rng.normal(size=(N_IN, d))
         path = kdntk.weight_norm_path(kdntk.ntk(kdntk.phuong_lampert.linear(), x), x @ w)
         alpha = kdntk.ji_zhu.ntk_alpha_bar(path, oracle_norm=np.linalg.norm(w))
         assert np.all(np.asarray(alpha) / np.pi <= np.asarray(kdntk.ji_zhu.ntk_risk_bound(p, alpha)) + 1e-12)
