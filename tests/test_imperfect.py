@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import kdntk
+from _oracles import mp_effective_logit
 
 
 def _setup(seed=0, n=7, p=40):
@@ -88,6 +89,18 @@ def test_cutoff_approximation_is_close_and_exact_far_from_threshold():
     rho = 0.5
     expected = np.log(1 / rho) / np.log((1 - rho / 2) / (rho / 2))
     np.testing.assert_allclose(float(kdntk.ji_zhu.cutoff_error(far, soft_ratio=rho, temperature=1.0)), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rho,T", [(0.05, 5.0), (0.5, 1.0)])
+def test_cutoff_at_a_zero_teacher_logit_follows_the_label_zero(rho, T):
+    """y_g = 1{z_t > 0} is 0 at z_t = 0, where z_eff = -t (oracle: Eq. 3's root by mpmath
+    bisection); the approximation's sign there is that label's. It was +t: an error of 2 t at
+    z_t = 0 exactly, which a grid such as linspace(-30, 30, 601) hits or misses by rounding."""
+    t = mp_effective_logit(0.0, 1.0, rho, T)
+    assert mp_effective_logit(0.0, 0.0, rho, T) == pytest.approx(-t, rel=1e-15)
+    z_t = jnp.array([-1e-300, 0.0, 1e-300])
+    np.testing.assert_allclose(kdntk.ji_zhu.cutoff_logits(z_t, soft_ratio=rho, temperature=T), [-t, -t, t], rtol=1e-14)
+    assert float(kdntk.ji_zhu.cutoff_error(z_t, soft_ratio=rho, temperature=T)) < 1e-14
 
 
 @pytest.fixture(scope="module")
