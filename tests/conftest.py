@@ -7,9 +7,20 @@ persistent compilation cache shared through the environment (.cache/jax in the c
 keys each executable by its program, options and versions, so a hit returns the identical
 executable) compiles each of them once per run, and once per change on a developer's machine."""
 
+import importlib.metadata
 import os
 import pathlib
 
+# XLA:CPU's quicker compile settings, unless XLA_FLAGS is set (`XLA_FLAGS= make test` runs the
+# suite with XLA's own). Compilation is most of the suite's time: LLVM at -O1 instead of -O3, and
+# on jaxlib 0.10 the loop emitters for fusions instead of the MLIR fusion emitters (jaxlib 0.12
+# has no others) about halve it (docs/benchmarks.md). The suite passes under these settings and
+# under XLA's defaults, what users run; results differ in the last bits. At -O0 some do not: one
+# effective logit in 1e5 is an ulp off between two programs, and with the loop emitters the
+# fused NTK's exact diagonal is 1e-9 off.
+_QUICK_XLA_FLAGS = "--xla_backend_optimization_level=1" + (
+    " --xla_cpu_use_fusion_emitters=false" if importlib.metadata.version("jaxlib").startswith("0.10.") else "")
+os.environ.setdefault("XLA_FLAGS", _QUICK_XLA_FLAGS)
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(pathlib.Path(__file__).resolve().parents[1] / ".cache" / "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 

@@ -9,7 +9,6 @@ teacher analyses equals the one-device run (one subprocess with 4 forced CPU dev
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 
 import kdntk
+from _cpu_devices import cpu_devices_env
 
 
 def test_flow_teacher_norm_matches_eigen_sum_and_grows_with_stopping_time():
@@ -97,9 +97,8 @@ SHARDED = textwrap.dedent("""
 
 @pytest.mark.slow   # sharding runs in the default suite over 2 processes x 2 devices (test_multihost.py)
 def test_teacher_sweeps_sharded_over_4_devices_match_one_device():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True, env=env,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True,
+                          env=cpu_devices_env(4), timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     ie, hc = np.asarray(out["ie"]), np.asarray(out["hc"])

@@ -8,13 +8,13 @@ is a third process with one device.
 """
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
+from _cpu_devices import cpu_devices_env
 
 WORKER = textwrap.dedent("""
     import json, sys
@@ -47,11 +47,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(devices: int) -> dict:
-    return dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
-                JAX_PLATFORMS="cpu")
-
-
 def _result(proc) -> dict | None:
     """The JSON line a worker printed (None for process 1, which prints none), after it exits."""
     out, err = proc.communicate(timeout=300)
@@ -62,10 +57,10 @@ def _result(proc) -> dict | None:
 
 def test_sweeps_sharded_over_two_processes_match_one_process_on_one_device():
     port = str(_free_port())
-    cluster = [subprocess.Popen([sys.executable, "-c", WORKER, str(i), port], env=_env(2),
+    cluster = [subprocess.Popen([sys.executable, "-c", WORKER, str(i), port], env=cpu_devices_env(2),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i in (0, 1)]
-    single = subprocess.Popen([sys.executable, "-c", WORKER, "-1", port], env=_env(1),
+    single = subprocess.Popen([sys.executable, "-c", WORKER, "-1", port], env=cpu_devices_env(1),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         sharded, second = _result(cluster[0]), _result(cluster[1])

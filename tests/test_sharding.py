@@ -5,7 +5,6 @@ XLA_FLAGS=--xla_force_host_platform_device_count=4, which must be set before JAX
 """
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from kdntk._src.sharding import map_trials, pad_trials, trial_mesh
+from _cpu_devices import cpu_devices_env
 
 SCRIPT = textwrap.dedent("""
     import json, sys, jax, numpy as np
@@ -37,10 +37,8 @@ SCRIPT = textwrap.dedent("""
 
 def _run_on_4_devices(*names):
     """{name: (norms, inefficiency)} of the runs named, in one subprocess with 4 CPU devices."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
-               JAX_PLATFORMS="cpu")
     proc = subprocess.run([sys.executable, "-c", SCRIPT, *names], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=cpu_devices_env(4), timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {k: tuple(map(np.asarray, v)) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
 
